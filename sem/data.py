@@ -1,0 +1,163 @@
+"""Data frames → padded arrays, masks and missingness patterns, with clear errors.
+
+A prepared data set is a dict of arrays (a JAX pytree), so that many data sets of the
+same shape can be stacked and ``vmap``-ped:
+
+* ``Y``        (n, p)  values, 0 where missing;
+* ``obs``      (n, p)  True where observed;
+* ``onehot``   (n, P)  membership of each case in its missingness pattern;
+* ``patterns`` (P, p)  the distinct patterns (padded with complete patterns of no case);
+* ``w``        (n,)    case weights (1; bootstrap counts; 0 for padding rows);
+* ``defvals``  (n, d)  definition-variable values (only when the model has some).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, SpecificationError
+
+MISSING_OPTIONS = ("error", "ml", "listwise")
+
+
+def check_columns(data: pd.DataFrame, names, what="variable") -> None:
+    """Raise if a name is not a column; list the columns that exist."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    missing = [v for v in names if v not in data.columns]
+    if missing:
+        cols = ", ".join(map(str, data.columns[:40]))
+        more = " ..." if len(data.columns) > 40 else ""
+        raise SpecificationError(
+            f"{what}{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} of "
+            f"the model not found in the data; the columns are: {cols}{more}")
+
+
+def numeric_block(data: pd.DataFrame, names, *, allow_missing: bool,
+                  what: str = "column") -> np.ndarray:
+    """Columns as a float array; reject non-numeric, infinite, all-missing, constant."""
+    out = np.empty((len(data), len(names)))
+    for j, v in enumerate(names):
+        col = data[v]
+        if col.dtype == bool:
+            col = col.astype(float)
+        if not pd.api.types.is_numeric_dtype(col):
+            bad = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()]
+            example = repr(bad.iloc[0]) if len(bad) else "?"
+            raise DataError(
+                f"{what} '{v}' is not numeric (dtype {col.dtype}, e.g. value {example}); "
+                "recode it as numbers first")
+        x = col.to_numpy(dtype=float, na_value=np.nan)
+        if np.isinf(x).any():
+            rows = np.nonzero(np.isinf(x))[0][:5].tolist()
+            raise DataError(f"{what} '{v}' has infinite values (rows {rows})")
+        if np.isnan(x).all():
+            raise DataError(f"{what} '{v}' is entirely missing")
+        if np.isnan(x).any() and not allow_missing:
+            n_bad = int(np.isnan(x).sum())
+            raise DataError(
+                f"{what} '{v}' has {n_bad} missing value{'s' if n_bad > 1 else ''}; use "
+                "missing='ml' (full-information ML) or missing='listwise'")
+        finite = x[~np.isnan(x)]
+        if finite.size > 1 and np.ptp(finite) == 0:
+            raise DataError(f"{what} '{v}' is constant ({finite[0]:g}); it carries no "
+                            "information for a covariance model")
+        out[:, j] = x
+    return out
+
+
+def patterns_of(obs: np.ndarray):
+    """Distinct missingness patterns (rows of ``obs``) and each case's pattern."""
+    pats, inv = np.unique(obs, axis=0, return_inverse=True)
+    # complete pattern first when present (a stable, readable order)
+    order = np.argsort(-pats.sum(1), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return pats[order], rank[np.asarray(inv).ravel()]
+
+
+def prepare(data: pd.DataFrame, names, *, missing: str = "error", defvars=(),
+            weights=None) -> dict:
+    """DataFrame → the array dict described in the module docstring."""
+    if missing not in MISSING_OPTIONS:
+        raise ValueError(f"missing must be one of {MISSING_OPTIONS}, got {missing!r}")
+    check_columns(data, list(names))
+    if defvars:
+        check_columns(data, list(defvars), what="definition variable")
+    Y = numeric_block(data, names, allow_missing=missing != "error")
+    D = numeric_block(data, defvars, allow_missing=False,
+                      what="definition variable") if defvars else None
+    w = np.ones(len(Y)) if weights is None else np.asarray(weights, dtype=float)
+    obs = ~np.isnan(Y)
+    if missing == "listwise":
+        keep = obs.all(1)
+        if not keep.any():
+            raise DataError("no row is complete on the model's variables; listwise "
+                            "deletion leaves nothing (use missing='ml')")
+        Y, obs, w = Y[keep], obs[keep], w[keep]
+        D = D[keep] if D is not None else None
+    empty = ~obs.any(1)
+    if empty.any():
+        # a case with nothing observed contributes nothing: drop it, as lavaan does
+        Y, obs, w = Y[~empty], obs[~empty], w[~empty]
+        D = D[~empty] if D is not None else None
+    n, p = Y.shape
+    if n <= p and D is None:
+        raise DataError(f"{n} usable rows for {p} variables: a covariance model needs more "
+                        "rows than variables")
+    pats, pid = patterns_of(obs)
+    onehot = np.zeros((n, len(pats)))
+    onehot[np.arange(n), pid] = 1.0
+    out = dict(Y=np.where(obs, Y, 0.0), obs=obs, onehot=onehot, patterns=pats, w=w)
+    if D is not None:
+        out["defvals"] = D
+    return out
+
+
+def check_sample_covariance(d: dict, names) -> None:
+    """Complete data: the sample covariance must be positive definite."""
+    if d["patterns"].shape[0] != 1 or "defvals" in d:
+        return
+    Y, w = d["Y"], d["w"]
+    mu = np.average(Y, axis=0, weights=w)
+    S = ((Y - mu) * w[:, None]).T @ (Y - mu) / w.sum()
+    ev, vec = np.linalg.eigh(S / np.sqrt(np.outer(np.diag(S), np.diag(S))))
+    if ev[0] < 1e-10:
+        v = vec[:, 0]
+        involved = [names[i] for i in np.argsort(-np.abs(v)) if abs(v[i]) > 0.1]
+        raise DataError(
+            "the sample covariance matrix is not positive definite (smallest eigenvalue "
+            f"of the correlation matrix {ev[0]:.2e}): the variables {involved} are "
+            "linearly dependent; drop one of them")
+
+
+def pad_patterns(datasets: list[dict]) -> list[dict]:
+    """Give every data set the same number of patterns (and rows) so they stack."""
+    P = max(d["patterns"].shape[0] for d in datasets)
+    n = max(d["Y"].shape[0] for d in datasets)
+    out = []
+    for d in datasets:
+        d = dict(d)
+        k = P - d["patterns"].shape[0]
+        if k:
+            p = d["patterns"].shape[1]
+            d["patterns"] = np.vstack([d["patterns"], np.ones((k, p), dtype=bool)])
+            d["onehot"] = np.hstack([d["onehot"], np.zeros((d["onehot"].shape[0], k))])
+        extra = n - d["Y"].shape[0]
+        if extra:
+            # padding rows: weight 0, observed in the first pattern, values 0
+            for key in ("Y", "obs", "onehot") + (("defvals",) if "defvals" in d else ()):
+                pad = np.zeros((extra,) + d[key].shape[1:], dtype=d[key].dtype)
+                if key == "obs":
+                    pad[:] = d["patterns"][0]
+                if key == "onehot":
+                    pad[:, 0] = 1.0
+                d[key] = np.concatenate([d[key], pad])
+            d["w"] = np.concatenate([d["w"], np.zeros(extra)])
+        out.append(d)
+    return out
+
+
+def stack(datasets: list[dict]) -> dict:
+    """Stack same-shaped data dicts along a new leading axis."""
+    return {k: np.stack([d[k] for d in datasets]) for k in datasets[0]}

@@ -1,0 +1,69 @@
+"""Defined parameters (``name := expression``) as jittable functions of θ.
+
+An expression may use the model's labels (free or fixed parameters), earlier defined
+parameters, numbers, ``+ - * / ^ **`` and the functions exp, log, sqrt, abs, sin, cos,
+tan, tanh and pnorm. Standard errors follow by the delta method.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pandas as pd
+from jax.scipy.stats import norm
+
+from .jaxconfig import jnp
+
+_FUNCS = {"exp": jnp.exp, "log": jnp.log, "sqrt": jnp.sqrt, "abs": jnp.abs,
+          "sin": jnp.sin, "cos": jnp.cos, "tan": jnp.tan, "tanh": jnp.tanh,
+          "pnorm": norm.cdf}
+_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+           ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
+           ast.Pow: lambda a, b: a ** b}
+
+
+def _eval(node, env):
+    if isinstance(node, ast.Expression):
+        return _eval(node.body, env)
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return env[node.id]
+    if isinstance(node, ast.BinOp):
+        return _BINOPS[type(node.op)](_eval(node.left, env), _eval(node.right, env))
+    if isinstance(node, ast.UnaryOp):
+        v = _eval(node.operand, env)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.Call):
+        return _FUNCS[node.func.id](*[_eval(a, env) for a in node.args])
+    raise ValueError(f"unsupported expression element {type(node).__name__}")
+
+
+def defined_function(pt: pd.DataFrame):
+    """Return (names, g) with g(θ) → vector of the defined parameters, or None."""
+    rows = pt[pt["op"] == ":="]
+    if rows.empty:
+        return None
+    labelled = pt[(pt["label"] != "") & (pt["op"] != ":=")]
+    label_src = {}
+    for r in labelled.itertuples():
+        label_src.setdefault(r.label, (int(r.free) - 1, float(r.ustart)))
+    exprs = [(r.lhs, ast.parse(str(r.rhs).replace("^", "**"), mode="eval"))
+             for r in rows.itertuples()]
+
+    def g(theta):
+        env = {}
+        for lab, (p, fixed) in label_src.items():
+            env[lab] = theta[p] if p >= 0 else fixed
+        out = []
+        for name, tree in exprs:
+            env[name] = jnp.asarray(_eval(tree, env), dtype=theta.dtype)
+            out.append(env[name])
+        return jnp.stack(out)
+
+    return [n for n, _ in exprs], g
+
+
+def evaluate(pt: pd.DataFrame, theta) -> np.ndarray:
+    f = defined_function(pt)
+    return np.zeros(0) if f is None else np.asarray(f[1](jnp.asarray(theta)))

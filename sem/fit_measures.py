@@ -1,0 +1,93 @@
+"""Fit measures with lavaan's definitions (lavaan 0.6 ``fitMeasures``, ML, N not N − 1).
+
+With ℓ₀ the model's log-likelihood, ℓ₁ the unrestricted (saturated) one, ℓ_b the
+baseline (independence) model's, M the number of sample moments and q the number of
+free parameters:
+
+* chisq  T = 2(ℓ₁ − ℓ₀),  df = M − q,  pvalue = P(χ²_df > T)
+* baseline  T_b = 2(ℓ₁ − ℓ_b),  df_b = M − q_b (free variances, and means)
+* CFI = 1 − max(T − df, 0) / max(T − df, T_b − df_b, 0)
+* TLI = (T_b/df_b − T/df) / (T_b/df_b − 1);  NFI = (T_b − T)/T_b
+* RMSEA = √(max(T − df, 0) / (N df)); 90 % CI from the non-central χ² (non-centrality
+  λ with P(χ²_df(λ) ≤ T) = .95 / .05), and P(RMSEA ≤ .05)
+* SRMR (Bentler): √(mean over i ≤ j of ((s_ij − σ_ij)/√(s_ii s_jj))²), with the
+  standardised mean residuals (ȳ_i − μ_i)/√s_ii added when the model has means
+* AIC = −2ℓ₀ + 2q,  BIC = −2ℓ₀ + q log N,  SABIC = −2ℓ₀ + q log((N + 2)/24)
+
+Under missing values (FIML), ℓ₁ and the sample moments come from the unrestricted
+model fitted by FIML (``sem.saturated``), as lavaan's h1, and ℓ_b from the independence
+model fitted by FIML, which factorises over variables.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize, stats
+
+
+def rmsea_ci(T: float, df: int, N: float, level: float = 0.90):
+    """Lower and upper RMSEA confidence limits (lavaan's ``lav_fit_rmsea_ci``)."""
+    if df <= 0 or not np.isfinite(T):
+        return np.nan, np.nan
+
+    def ncp_for(prob):
+        f = lambda lam: stats.ncx2.cdf(T, df, lam) - prob if lam > 0 else stats.chi2.cdf(T, df) - prob
+        if f(0.0) < 0:
+            return 0.0
+        hi = max(T, 1.0)
+        while f(hi) > 0:
+            hi *= 2
+        return optimize.brentq(f, 0.0, hi, xtol=1e-12)
+
+    a = (1 - level) / 2
+    lo = ncp_for(1 - a)
+    up = ncp_for(a)
+    return math.sqrt(lo / (N * df)), math.sqrt(up / (N * df))
+
+
+def srmr(S, Sigma, ybar=None, mu=None) -> float:
+    """Bentler's standardised root mean square residual."""
+    d = np.sqrt(np.diag(S))
+    R = (S - Sigma) / np.outer(d, d)
+    il = np.tril_indices(S.shape[0])
+    ss, cnt = np.sum(R[il] ** 2), len(il[0])
+    if ybar is not None and mu is not None:
+        ss += np.sum(((ybar - mu) / d) ** 2)
+        cnt += S.shape[0]
+    return float(math.sqrt(ss / cnt))
+
+
+def compute(*, llf: float, ll_sat: float, ll_base: float, npar: int, n_moments: int,
+            npar_base: int, N: float, S, Sigma, ybar=None, mu=None) -> dict:
+    T = 2 * (ll_sat - llf)
+    df = n_moments - npar
+    Tb = 2 * (ll_sat - ll_base)
+    dfb = n_moments - npar_base
+    out = {"npar": npar, "ntotal": N, "logl": llf, "unrestricted.logl": ll_sat,
+           "chisq": T, "df": df,
+           "pvalue": float(stats.chi2.sf(T, df)) if df > 0 else np.nan,
+           "baseline.chisq": Tb, "baseline.df": dfb,
+           "baseline.pvalue": float(stats.chi2.sf(Tb, dfb)) if dfb > 0 else np.nan}
+    num = max(T - df, 0.0)
+    den = max(T - df, Tb - dfb, 0.0)
+    out["cfi"] = 1.0 - num / den if den > 0 else 1.0
+    if df > 0 and dfb > 0:
+        t1, t2 = Tb / dfb, T / df
+        out["tli"] = (t1 - t2) / (t1 - 1.0) if t1 != 1 else 1.0
+    else:
+        out["tli"] = 1.0
+    out["nfi"] = (Tb - T) / Tb if Tb > 0 else np.nan
+    out["aic"] = -2 * llf + 2 * npar
+    out["bic"] = -2 * llf + npar * math.log(N)
+    out["bic2"] = -2 * llf + npar * math.log((N + 2) / 24)
+    if df > 0:
+        out["rmsea"] = math.sqrt(max(T - df, 0.0) / (N * df))
+        lo, up = rmsea_ci(T, df, N)
+        out["rmsea.ci.lower"], out["rmsea.ci.upper"] = lo, up
+        out["rmsea.pvalue"] = float(stats.ncx2.sf(T, df, N * df * 0.05 ** 2))
+    else:
+        out["rmsea"] = 0.0 if df == 0 else np.nan
+        out["rmsea.ci.lower"] = out["rmsea.ci.upper"] = out["rmsea.pvalue"] = np.nan
+    out["srmr"] = srmr(np.asarray(S), np.asarray(Sigma), ybar, mu)
+    return out

@@ -1,0 +1,104 @@
+"""Gaussian log-likelihoods with missing values handled through the mask (FIML).
+
+For a case i with observed coordinates o_i the contribution is
+
+    ℓ_i = −½ [ p_i log 2π + log|Σ_oo| + (y_o − μ_o)ᵀ Σ_oo⁻¹ (y_o − μ_o) ].
+
+No Python loop runs over missingness patterns: for each pattern P (a static, padded
+set) the *masked* matrix Σ_P = (o oᵀ) ∘ Σ + diag(1 − o) is block-diagonal with blocks
+Σ_oo and I, so log|Σ_P| = log|Σ_oo| and the quadratic form of a residual that is zero
+on the missing coordinates equals the one with Σ_oo. All patterns are factorised in one
+batched Cholesky.
+
+Two evaluations of the same likelihood:
+
+* ``mvn_loglik_total`` — the sum over cases, from per-pattern weighted sufficient
+  statistics (n_P, ȳ_P, S_P): cost independent of n, used by the optimiser
+  (this is lavaan's FIML and, with one pattern, its ML objective);
+* ``mvn_loglik_cases`` — the per-case contributions ℓ_i, used for scores, robust
+  standard errors and the split tests of SEM trees. ``Σ_i w_i ℓ_i`` equals the total.
+
+``mvn_loglik_cases_percase`` takes a Σ_i, μ_i per case (definition variables).
+"""
+from __future__ import annotations
+
+import math
+
+from .jaxconfig import jnp
+from .linalg import cholesky, logdet_from_chol, tri_inv
+
+LOG2PI = math.log(2.0 * math.pi)
+
+
+def masked(Sigma, obs):
+    """Σ with missing rows/columns replaced by the identity; obs (..., p) bool."""
+    o = obs.astype(Sigma.dtype)
+    eye = jnp.eye(Sigma.shape[-1], dtype=Sigma.dtype)
+    return Sigma * o[..., :, None] * o[..., None, :] + eye * (1.0 - o)[..., None, :]
+
+
+def pattern_factors(Sigma, patterns):
+    """For every pattern: inverse Cholesky factor (P, p, p), log|Σ_oo| (P,), PD flag."""
+    L, ok = cholesky(masked(Sigma, patterns))
+    return tri_inv(L), logdet_from_chol(L), jnp.all(ok)
+
+
+def pattern_stats(Y, onehot, w):
+    """Weighted per-pattern counts, means and (biased) covariances of the observed part."""
+    nP = onehot.T @ w
+    safe = jnp.where(nP > 0, nP, 1.0)
+    mean = (onehot * w[:, None]).T @ Y / safe[:, None]
+    Yc = Y - onehot @ mean                       # zero stays zero on missing coordinates
+    cov = jnp.einsum("nP,n,ni,nj->Pij", onehot, w, Yc, Yc) / safe[:, None, None]
+    return nP, mean, cov
+
+
+def weighted_mean(data):
+    """Weighted mean of complete data (the saturated mean of a model without means)."""
+    w = data["w"]
+    return w @ data["Y"] / jnp.sum(w)
+
+
+def mvn_loglik_total(Sigma, mu, data):
+    """Σ_i w_i ℓ_i from sufficient statistics; −inf where Σ is not PD."""
+    patterns = data["patterns"]
+    Linv, logdet, ok = pattern_factors(Sigma, patterns)
+    nP, mean, cov = pattern_stats(data["Y"], data["onehot"], data["w"])
+    p_obs = jnp.sum(patterns, axis=1)
+    d = (mean - mu) * patterns                            # (P, p)
+    z = jnp.einsum("Pij,Pj->Pi", Linv, d)
+    # tr(Σ_P⁻¹ S_P) = Σ_ij (L⁻¹ S_P L⁻ᵀ)_ii
+    tr = jnp.einsum("Pij,Pjk,Pik->P", Linv, cov, Linv)
+    ll = -0.5 * nP * (p_obs * LOG2PI + logdet + tr + jnp.sum(z * z, -1))
+    return jnp.where(ok, jnp.sum(ll), -jnp.inf)
+
+
+def mvn_loglik_cases(Sigma, mu, data):
+    """Per-case contributions ℓ_i (n,), one shared Σ, μ; −inf where Σ is not PD."""
+    Linv, logdet, ok = pattern_factors(Sigma, data["patterns"])
+    pid_L = jnp.einsum("nP,Pij->nij", data["onehot"], Linv)
+    pid_logdet = data["onehot"] @ logdet
+    r = (data["Y"] - mu) * data["obs"]
+    z = jnp.einsum("nij,nj->ni", pid_L, r)
+    p_obs = jnp.sum(data["obs"], axis=1)
+    ll = -0.5 * (p_obs * LOG2PI + pid_logdet + jnp.sum(z * z, -1))
+    return jnp.where(ok, ll, -jnp.inf)
+
+
+def mvn_loglik_cases_percase(Sigmas, mus, Y, obs):
+    """Per-case contributions with a Σ_i (n, p, p) and μ_i (n, p) for every case."""
+    L, ok = cholesky(masked(Sigmas, obs))
+    Linv = tri_inv(L)
+    r = (Y - mus) * obs
+    z = jnp.einsum("nij,nj->ni", Linv, r)
+    ll = -0.5 * (jnp.sum(obs, -1) * LOG2PI + logdet_from_chol(L) + jnp.sum(z * z, -1))
+    return jnp.where(ok, ll, -jnp.inf)
+
+
+def saturated_loglik(data):
+    """Log-likelihood of the unrestricted model for complete data (closed form)."""
+    nP, mean, cov = pattern_stats(data["Y"], data["onehot"], data["w"])
+    p = data["Y"].shape[1]
+    sign, logdet = jnp.linalg.slogdet(cov[0])
+    n = nP[0]
+    return -0.5 * n * (p * LOG2PI + logdet + p)

@@ -1,0 +1,269 @@
+"""``sem.Model``: a structural equation model written in lavaan syntax.
+
+>>> from sem import Model
+>>> fit = Model("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6").fit(data)
+>>> fit.summary()
+
+``fit(data, missing="ml")`` uses full-information ML; ``fit_many(list_of_frames)``
+fits many data sets of the same shape in one compiled call; ``bootstrap`` refits case-
+resampled data as frequency weights in one call.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from . import data as _data
+from .errors import ConvergenceWarning, SpecificationError
+from .estimation import compiled, maximize, maximize_many, random_starts, seed_to_int
+from .jaxconfig import jax, jnp
+from .partable import build_partable
+from .problem import SEMProblem
+from .ram import RAM
+from .starts import sample_moments, start_values
+
+
+@dataclass
+class _Spec:
+    pt: pd.DataFrame
+    vars: object
+    ram: RAM
+    problem: SEMProblem
+    names: list            # name of every θ entry
+    reported: np.ndarray   # θ entries that are model parameters (not exo)
+
+
+def _param_names(pt: pd.DataFrame) -> list[str]:
+    k = int(pt["free"].max() or 0)
+    names = [""] * k
+    for r in pt[pt["free"] > 0].itertuples():
+        i = r.free - 1
+        if names[i]:
+            continue
+        if r.label:
+            names[i] = r.label
+        elif r.op == "~1":
+            names[i] = f"{r.lhs}~1"
+        else:
+            names[i] = f"{r.lhs}{r.op}{r.rhs}"
+    return names
+
+
+class Model:
+    """A linear SEM from lavaan model syntax (single group).
+
+    Parameters
+    ----------
+    model : lavaan model syntax (see ``sem.syntax``).
+    meanstructure : add intercepts/means; default False for complete data, True under
+        ``missing="ml"`` or with definition variables (as lavaan).
+    std_lv : identify factors by fixing their variances to 1 instead of a marker.
+    orthogonal : fix covariances among exogenous latent variables to 0.
+    fixed_x : treat observed exogenous covariates as fixed at their sample moments.
+    positive_variances : estimate variances on the log scale, so none can turn
+        negative (lavaan ``bounds = "pos.var"``); default False, as lavaan, so that
+        Heywood cases show up and are flagged.
+    """
+
+    def __init__(self, model: str, *, meanstructure: bool | None = None,
+                 std_lv: bool = False, orthogonal: bool = False, fixed_x: bool = True,
+                 positive_variances: bool = False):
+        self.syntax = model
+        self.meanstructure = meanstructure
+        self.options = dict(std_lv=std_lv, orthogonal=orthogonal, fixed_x=fixed_x)
+        self.positive_variances = positive_variances
+        self._specs: dict[bool, _Spec] = {}
+        self.partable  # parse now: syntax errors surface at construction
+
+    # -- specification --------------------------------------------------------------
+    def _spec(self, meanstructure: bool) -> _Spec:
+        if meanstructure not in self._specs:
+            pt, vars_ = build_partable(self.syntax, meanstructure=meanstructure,
+                                       **self.options)
+            if vars_.data_cols and not meanstructure:
+                return self._spec(True)
+            ram = RAM.from_partable(pt, vars_, meanstructure)
+            names = _param_names(pt)
+            k = len(names)
+            positive = np.zeros(k, dtype=bool)
+            exo = np.zeros(k, dtype=bool)
+            for r in pt[pt["free"] > 0].itertuples():
+                if r.exo:
+                    exo[r.free - 1] = True
+                if self.positive_variances and r.op == "~~" and r.lhs == r.rhs:
+                    positive[r.free - 1] = True
+            problem = SEMProblem(ram, names, positive, meanstructure=meanstructure,
+                                 has_defvars=bool(vars_.data_cols))
+            self._specs[meanstructure] = _Spec(pt, vars_, ram, problem, names, ~exo)
+        return self._specs[meanstructure]
+
+    @cached_property
+    def partable(self) -> pd.DataFrame:
+        """The parameter table (without a mean structure unless requested)."""
+        return self._spec(bool(self.meanstructure)).pt.copy()
+
+    @property
+    def observed(self) -> tuple[str, ...]:
+        return self._spec(bool(self.meanstructure)).vars.ov
+
+    @property
+    def latent(self) -> tuple[str, ...]:
+        return self._spec(bool(self.meanstructure)).vars.lv
+
+    def _use_means(self, missing: str) -> bool:
+        if self.meanstructure is not None:
+            if missing == "ml" and not self.meanstructure:
+                raise SpecificationError("missing='ml' needs meanstructure=True")
+            return self.meanstructure
+        return missing == "ml"
+
+    # -- data -----------------------------------------------------------------------
+    def prepare(self, data: pd.DataFrame, *, missing: str = "error", weights=None):
+        """The model's arrays for ``data`` (a dict; see ``sem.data``)."""
+        spec = self._spec(self._use_means(missing))
+        d = _data.prepare(data, spec.vars.ov, missing=missing,
+                          defvars=spec.vars.data_cols, weights=weights)
+        if d["patterns"].shape[0] > 1 and not spec.problem.meanstructure:
+            raise SpecificationError("missing values need meanstructure=True")
+        return d
+
+    def start(self, data: dict, spec: _Spec | None = None) -> np.ndarray:
+        spec = spec or self._spec(True)
+        S, mu = sample_moments(data)
+        return start_values(spec.pt, spec.vars, S, mu, self.options["std_lv"])
+
+    # -- checks before fitting -----------------------------------------------------
+    def _check_identification(self, spec: _Spec, data: dict, theta0: np.ndarray):
+        pt, prob = spec.pt, spec.problem
+        p = len(spec.vars.ov)
+        n_mom = p * (p + 1) // 2 + (p if prob.meanstructure else 0)
+        k = prob.n_params
+        if not spec.vars.data_cols and k > n_mom:
+            raise SpecificationError(
+                f"the model has {k} free parameters but the data give only {n_mom} sample "
+                f"moments ({p} variables{', with means' if prob.meanstructure else ''}): "
+                f"{k - n_mom} more parameters than moments, so it cannot be identified")
+        rng = np.random.default_rng(0)
+        t = theta0 + rng.normal(0, 0.05, k) * (1 + np.abs(theta0))
+        sub = data
+        if spec.vars.data_cols:   # the first cases suffice for a generic rank
+            m = min(50, data["Y"].shape[0])
+            sub = {kk: v[:m] for kk, v in data.items() if kk != "patterns"}
+            sub["patterns"] = data["patterns"]
+        J = np.asarray(compiled(prob, "moment_jacobian")(
+            jnp.asarray(t), {kk: jnp.asarray(v) for kk, v in sub.items()}))
+        if not np.all(np.isfinite(J)):
+            return
+        sv = np.linalg.svd(J / np.maximum(np.linalg.norm(J, axis=0), 1e-300),
+                           compute_uv=False)
+        rank = int(np.sum(sv > 1e-8 * sv[0]))
+        if rank < k:
+            _, _, vt = np.linalg.svd(J / np.maximum(np.linalg.norm(J, axis=0), 1e-300))
+            null = vt[rank:].T
+            w = np.sqrt((null ** 2).sum(1))
+            bad = [spec.names[i] for i in np.argsort(-w) if w[i] > 0.1]
+            raise SpecificationError(
+                f"the model is not identified: its {k} parameters span only {rank} "
+                f"dimensions of the implied moments. Parameters involved: {bad}. Fix a "
+                "loading or a variance (e.g. 1*x), or add equality constraints")
+
+    # -- fitting --------------------------------------------------------------------
+    def fit(self, data: pd.DataFrame, *, missing: str = "error", information=None,
+            se: str = "standard", n_starts: int = 1, seed=0, max_iter: int = 1000,
+            weights=None, start=None, warn: bool = True):
+        """Fit by maximum likelihood; returns ``SEMResults``.
+
+        missing : "error" (default: any missing value is an error), "ml" (FIML) or
+            "listwise".
+        information : "expected" (lavaan's default for complete data) or "observed"
+            (the default under FIML).
+        se : "standard", "robust" (Huber–White sandwich from per-case scores) or "none".
+        n_starts : number of starts; the first is the lavaan-style start, the others
+            jittered copies (all run in one compiled call).
+        """
+        from .results import SEMResults
+
+        spec = self._spec(self._use_means(missing))
+        d = self.prepare(data, missing=missing, weights=weights)
+        if missing != "ml":
+            _data.check_sample_covariance(d, spec.vars.ov)
+        theta0 = self.start(d, spec) if start is None else np.asarray(start, float)
+        self._check_identification(spec, d, theta0)
+        spec.ram.check_nonsingular(theta0)
+        starts = random_starts(theta0, n_starts, seed, positive=spec.problem.positive)
+        opt = maximize(spec.problem, d, starts, max_iter=max_iter)
+        res = SEMResults(self, spec, d, opt, information=information, se=se,
+                         missing=missing)
+        if warn:
+            res._warn()
+        return res
+
+    def fit_many(self, datasets, *, missing: str = "error", information=None,
+                 se: str = "standard", n_starts: int = 1, seed=0, max_iter: int = 1000,
+                 weights=None, chunk: int | None = None, warn: bool = True):
+        """Fit many data sets of the same variables in one compiled call.
+
+        Returns a list of ``SEMResults`` (one per data set, same parameter names), whose
+        ``.params`` can be stacked with ``pd.DataFrame([r.params for r in out])``.
+        Standard errors are computed batched as well.
+        """
+        from .results import SEMResults, batched_information
+
+        spec = self._spec(self._use_means(missing))
+        ws = weights if weights is not None else [None] * len(datasets)
+        prepped = [self.prepare(df, missing=missing, weights=w)
+                   for df, w in zip(datasets, ws)]
+        stacked = _data.stack(_data.pad_patterns(prepped))
+        theta0 = self.start(prepped[0], spec)
+        self._check_identification(spec, prepped[0], theta0)
+        rng_seed = seed_to_int(seed)
+        starts = np.stack([
+            random_starts(self.start(d, spec), n_starts, rng_seed + i,
+                          positive=spec.problem.positive)
+            for i, d in enumerate(prepped)])
+        opts = maximize_many(spec.problem, stacked, starts, max_iter=max_iter, chunk=chunk)
+        infos = batched_information(spec, stacked, opts, information, missing, se)
+        out = [SEMResults(self, spec, prepped[i], opts[i], information=information,
+                          se=se, missing=missing, info=infos[i])
+               for i in range(len(prepped))]
+        if warn:
+            n_bad = sum(not r.converged for r in out)
+            if n_bad:
+                warnings.warn(f"{n_bad} of {len(out)} fits did not converge; see "
+                              "each result's .converged", ConvergenceWarning, stacklevel=2)
+        return out
+
+    def bootstrap(self, data: pd.DataFrame, n_boot: int = 1000, *, seed=0,
+                  missing: str = "error", chunk: int | None = None) -> pd.DataFrame:
+        """Nonparametric bootstrap: case resampling as frequency weights, all draws in
+        one compiled call. Returns the estimates, one row per draw (column
+        ``converged``)."""
+        spec = self._spec(self._use_means(missing))
+        d = self.prepare(data, missing=missing)
+        n = d["Y"].shape[0]
+        rng = np.random.default_rng(seed_to_int(seed))
+        W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+                      for _ in range(n_boot)])
+        stacked = {k: np.broadcast_to(v, (n_boot,) + np.shape(v)) for k, v in d.items()}
+        stacked["w"] = W * d["w"]
+        theta0 = self.start(d, spec)
+        opts = maximize_many(spec.problem, stacked,
+                             np.broadcast_to(theta0, (n_boot, 1, len(theta0))), chunk=chunk)
+        est = pd.DataFrame([o.theta[spec.reported] for o in opts],
+                           columns=[n for n, r in zip(spec.names, spec.reported) if r])
+        est["converged"] = [o.converged for o in opts]
+        return est
+
+    # -- the protocol used by forests ----------------------------------------------
+    def loglik_cases(self, theta, data: dict):
+        """Per-case log-likelihood contributions at θ for prepared ``data``."""
+        spec = self._spec(self._use_means("ml" if data["patterns"].shape[0] > 1
+                                          else "error"))
+        return spec.problem.loglik_cases(jnp.asarray(theta), data)
+
+    def __repr__(self):
+        return f"Model({self.syntax!r})"

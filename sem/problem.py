@@ -1,0 +1,98 @@
+"""The Gaussian SEM as an estimation problem: θ → per-case log-likelihood.
+
+Without a mean structure (lavaan's default for complete data) the means are saturated:
+μ is the (weighted) sample mean and is not a parameter. With definition variables each
+case has its own Σ_i and μ_i, evaluated by ``vmap`` over cases.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from .jaxconfig import jax, jnp
+from .likelihoods import (masked, mvn_loglik_cases, mvn_loglik_cases_percase,
+                          mvn_loglik_total, pattern_factors, pattern_stats, weighted_mean)
+from .ram import RAM
+
+
+class SEMProblem:
+    def __init__(self, ram: RAM, param_names, positive, *, meanstructure: bool,
+                 has_defvars: bool):
+        self.ram = ram
+        self.param_names = list(param_names)
+        self.n_params = len(self.param_names)
+        self.positive = np.asarray(positive, dtype=bool)
+        self.meanstructure = bool(meanstructure or has_defvars)
+        self.has_defvars = has_defvars
+
+    def cache_key(self):
+        h = hashlib.sha1()
+        r = self.ram
+        for e in (r.A, r.S, r.m):
+            for a in (e.rows, e.cols, e.param, e.fixed, e.data):
+                h.update(np.ascontiguousarray(a).tobytes())
+                h.update(b"|")
+        h.update(repr((r.names, r.n_ov, r.depth, self.meanstructure, self.has_defvars,
+                       self.positive.tobytes())).encode())
+        return ("sem", h.hexdigest())
+
+    # -- moments -------------------------------------------------------------------
+    def moments(self, theta, data):
+        """(Σ, μ) shared by all cases (no definition variables)."""
+        Sigma, mu = self.ram.implied(theta)
+        if not self.meanstructure:
+            mu = weighted_mean(data)
+        return Sigma, mu
+
+    def moments_percase(self, theta, data):
+        return jax.vmap(lambda dv: self.ram.implied(theta, dv))(data["defvals"])
+
+    # -- likelihood ----------------------------------------------------------------
+    def loglik_cases(self, theta, data):
+        if self.has_defvars:
+            Sig, mu = self.moments_percase(theta, data)
+            return mvn_loglik_cases_percase(Sig, mu, data["Y"], data["obs"])
+        Sigma, mu = self.moments(theta, data)
+        return mvn_loglik_cases(Sigma, mu, data)
+
+    def loglik(self, theta, data):
+        if self.has_defvars:
+            ll = self.loglik_cases(theta, data)
+            return jnp.sum(jnp.where(data["w"] > 0, data["w"] * ll, 0.0))
+        Sigma, mu = self.moments(theta, data)
+        return mvn_loglik_total(Sigma, mu, data)
+
+    def moment_vector(self, theta, data):
+        """vech(Σ) and μ (stacked over the cases given, with definition variables);
+        the identification check takes the rank of its Jacobian."""
+        if self.has_defvars:
+            Sig, mu = self.moments_percase(theta, data)
+            return jnp.concatenate([Sig.reshape(-1), mu.reshape(-1)])
+        Sigma, mu = self.ram.implied(theta)
+        r, c = np.tril_indices(self.ram.n_ov)
+        parts = [Sigma[r, c]] + ([mu] if self.meanstructure else [])
+        return jnp.concatenate(parts)
+
+    # -- expected information --------------------------------------------------------
+    def expected_information(self, theta, data):
+        """Fisher information of the normal model at θ (shared Σ, μ), FIML by pattern:
+        I = Σ_P n_P [ ½ tr(K_P ∂_aΣ K_P ∂_bΣ) + ∂_aμᵀ K_P ∂_bμ ], K_P = Σ_oo⁻¹ padded."""
+        dS = jax.jacfwd(lambda t: self.ram.implied(t)[0])(theta)      # p, p, k
+        dm = jax.jacfwd(lambda t: self.ram.implied(t)[1])(theta)      # p, k
+        Sigma, _ = self.ram.implied(theta)
+        pats = data["patterns"]
+        Linv, _, _ = pattern_factors(Sigma, pats)
+        o = pats.astype(Sigma.dtype)
+        K = jnp.einsum("Pji,Pjk->Pik", Linv, Linv) * o[:, :, None] * o[:, None, :]
+        nP, _, _ = pattern_stats(data["Y"], data["onehot"], data["w"])
+        KdS = jnp.einsum("Pij,jka->Pika", K, dS)
+        cov_part = 0.5 * jnp.einsum("Pija,Pjib->Pab", KdS, KdS)
+        info = jnp.einsum("P,Pab->ab", nP, cov_part)
+        if self.meanstructure:
+            info = info + jnp.einsum("P,ia,Pij,jb->ab", nP, dm, K, dm)
+        return info
+
+    def masked_sigma(self, theta, pattern):  # pragma: no cover - debugging helper
+        Sigma, _ = self.ram.implied(theta)
+        return masked(Sigma, pattern)

@@ -1,0 +1,167 @@
+"""Parameter table → RAM matrices (McArdle & McDonald 1984) and implied moments.
+
+Variables are ordered observed first, then latent. With θ the vector of free
+parameters (the table's ``free`` numbers minus one):
+
+* ``A[i, j]`` — directed effect of variable j on variable i (``f =~ y`` puts λ at
+  ``A[y, f]``; ``y ~ x`` puts β at ``A[y, x]``);
+* ``S`` — symmetric (residual) covariances (``~~``);
+* ``m`` — intercepts and means (``~ 1``);
+* ``F`` — the selection of the observed variables (here: the first ``n_ov`` rows).
+
+Implied moments of the observed variables:
+
+    Σ = F (I − A)⁻¹ S (I − A)⁻ᵀ Fᵀ,      μ = F (I − A)⁻¹ m.
+
+``(I − A)⁻¹`` is computed without an inverse: for a recursive (acyclic) model A is
+nilpotent and (I − A)⁻¹ = I + A + … + A^d, d the longest directed path, evaluated by
+Horner's rule in exact arithmetic; for a non-recursive model it is a linear solve.
+Definition variables (``data.t1*y1``) make entries of A depend on each case's data:
+``matrices(theta, defvals)`` takes that case's values.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import SpecificationError
+from .jaxconfig import jnp
+from .partable import Variables
+
+
+@dataclass(frozen=True)
+class _Entries:
+    rows: np.ndarray
+    cols: np.ndarray
+    param: np.ndarray   # index into θ, or -1
+    fixed: np.ndarray   # value when fixed
+    data: np.ndarray    # index into definition variables, or -1
+
+
+def _entries(items):
+    if not items:
+        z = np.zeros(0, dtype=int)
+        return _Entries(z, z, z, np.zeros(0), z)
+    r, c, p, f, d = zip(*items)
+    return _Entries(np.array(r), np.array(c), np.array(p), np.array(f, dtype=float),
+                    np.array(d))
+
+
+def _longest_path(adj: np.ndarray) -> int | None:
+    """Length of the longest directed path, or None if the graph has a cycle."""
+    n = adj.shape[0]
+    indeg = adj.sum(0).astype(int).copy()
+    order, stack = [], [i for i in range(n) if indeg[i] == 0]
+    while stack:
+        v = stack.pop()
+        order.append(v)
+        for w in np.nonzero(adj[v])[0]:
+            indeg[w] -= 1
+            if indeg[w] == 0:
+                stack.append(w)
+    if len(order) < n:
+        return None
+    depth = np.zeros(n, dtype=int)
+    for v in order:
+        for w in np.nonzero(adj[v])[0]:
+            depth[w] = max(depth[w], depth[v] + 1)
+    return int(depth.max()) if n else 0
+
+
+@dataclass(frozen=True)
+class RAM:
+    names: tuple[str, ...]
+    n_ov: int
+    n_par: int
+    A: _Entries
+    S: _Entries
+    m: _Entries
+    depth: int | None          # None: non-recursive (cyclic) model
+    meanstructure: bool
+
+    @classmethod
+    def from_partable(cls, pt: pd.DataFrame, vars_: Variables, meanstructure: bool):
+        names = vars_.all
+        idx = {v: i for i, v in enumerate(names)}
+        dcol = {c: i for i, c in enumerate(vars_.data_cols)}
+        A, S, m = [], [], []
+        for r in pt.itertuples():
+            if r.op == ":=":
+                continue
+            p = int(r.free) - 1
+            fixed = 0.0 if p >= 0 else float(r.ustart) if np.isfinite(r.ustart) else 0.0
+            d = dcol[r.data] if r.data else -1
+            if r.op == "=~":
+                A.append((idx[r.rhs], idx[r.lhs], p, fixed, d))
+            elif r.op == "~":
+                A.append((idx[r.lhs], idx[r.rhs], p, fixed, d))
+            elif r.op == "~~":
+                S.append((idx[r.lhs], idx[r.rhs], p, fixed, -1))
+                if r.lhs != r.rhs:
+                    S.append((idx[r.rhs], idx[r.lhs], p, fixed, -1))
+            elif r.op == "~1":
+                m.append((idx[r.lhs], 0, p, fixed, -1))
+        n = len(names)
+        adj = np.zeros((n, n), dtype=bool)
+        for (i, j, *_rest) in A:
+            adj[j, i] = True   # edge j -> i
+        return cls(names, len(vars_.ov), int(pt["free"].max() or 0), _entries(A),
+                   _entries(S), _entries(m), _longest_path(adj), meanstructure)
+
+    @property
+    def n_var(self) -> int:
+        return len(self.names)
+
+    @property
+    def recursive(self) -> bool:
+        return self.depth is not None
+
+    def _fill(self, e: _Entries, theta, shape, defvals=None):
+        vals = jnp.where(e.param >= 0, theta[np.maximum(e.param, 0)], e.fixed)
+        if defvals is not None and (e.data >= 0).any():
+            vals = jnp.where(e.data >= 0, defvals[np.maximum(e.data, 0)], vals)
+        return jnp.zeros(shape, dtype=theta.dtype).at[e.rows, e.cols].set(vals)
+
+    def matrices(self, theta, defvals=None):
+        """(A, S, m) at θ (and one case's definition-variable values)."""
+        n = self.n_var
+        A = self._fill(self.A, theta, (n, n), defvals)
+        S = self._fill(self.S, theta, (n, n))
+        m = self._fill(self.m, theta, (n, 1))[:, 0]
+        return A, S, m
+
+    def inverse_I_minus_A(self, A):
+        n = self.n_var
+        eye = jnp.eye(n, dtype=A.dtype)
+        if self.depth is not None:
+            B = eye
+            for _ in range(self.depth):
+                B = eye + A @ B
+            return B
+        return jnp.linalg.solve(eye - A, eye)
+
+    def implied_all(self, theta, defvals=None):
+        """Model-implied covariance matrix and mean vector of *all* variables."""
+        A, S, m = self.matrices(theta, defvals)
+        B = self.inverse_I_minus_A(A)
+        return B @ S @ B.T, B @ m
+
+    def implied(self, theta, defvals=None):
+        """(Σ, μ) of the observed variables."""
+        C, mu = self.implied_all(theta, defvals)
+        k = self.n_ov
+        return C[:k, :k], mu[:k]
+
+    def check_nonsingular(self, theta, names_of_params=None) -> None:
+        """Raise SpecificationError if I − A is singular at θ (non-recursive models)."""
+        if self.recursive:
+            return
+        A, _, _ = self.matrices(jnp.asarray(theta))
+        M = np.eye(self.n_var) - np.asarray(A)
+        if abs(np.linalg.det(M)) < 1e-10 or np.linalg.cond(M) > 1e12:
+            raise SpecificationError(
+                "I - A is singular at the start values of this non-recursive model (its "
+                "feedback loops have a total effect of 1); give other start values, e.g. "
+                "start(0.1)*x, for the coefficients on the cycle")

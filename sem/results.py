@@ -1,0 +1,286 @@
+"""``SEMResults``: estimates, standard errors, fit measures and a lavaan-like summary."""
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from . import fit_measures as _fm
+from .defined import defined_function
+from .errors import BoundaryWarning, ConvergenceWarning
+from .estimation import compiled
+from .inference import delta_method, invert_information, sandwich, wald_table
+from .jaxconfig import jax, jnp
+from .saturated import block_loglik, independence_loglik, unrestricted
+from .standardized import std_function
+
+
+def _information_kind(information, missing, spec, se="standard"):
+    # lavaan: expected for complete data, observed under FIML and for MLR (robust)
+    kind = information or ("observed" if missing == "ml" or se == "robust" else "expected")
+    if kind not in ("expected", "observed"):
+        raise ValueError("information must be 'expected' or 'observed'")
+    if spec.problem.has_defvars:
+        kind = "observed"
+    return kind
+
+
+def batched_information(spec, stacked, opts, information, missing, se="standard"):
+    """Information matrices of many fits in one compiled call."""
+    kind = _information_kind(information, missing, spec, se)
+    theta = jnp.asarray(np.stack([o.theta for o in opts]))
+    data = {k: jnp.asarray(v) for k, v in stacked.items()}
+    if kind == "observed":
+        H = compiled(spec.problem, "hessian_many")(theta, data)
+        return [-np.asarray(h) for h in H]
+    E = jax.vmap(compiled(spec.problem, "expected"))(theta, data)
+    return [np.asarray(e) for e in E]
+
+
+class SEMResults:
+    """Results of ``Model.fit`` (statsmodels-like attributes, lavaan-like tables)."""
+
+    def __init__(self, model, spec, data, opt, *, information=None, se="standard",
+                 missing="error", info=None, level=0.95):
+        self.model, self.spec, self.data, self.opt = model, spec, data, opt
+        self.missing, self.se_type, self.level = missing, se, level
+        self.information = _information_kind(information, missing, spec, se)
+        self.theta = np.asarray(opt.theta, dtype=float)
+        # with fixed.x, lavaan's log-likelihood is conditional on the exogenous
+        # covariates: the joint one minus their (saturated) marginal part
+        self._ll_x = block_loglik(data, self._xcols) if self._xcols else 0.0
+        self.llf = float(opt.llf) - self._ll_x
+        self.converged = bool(opt.converged)
+        self.nobs = float(np.sum(data["w"]))
+        self._vcov(info)
+
+    @property
+    def _xcols(self):
+        ov = list(self.spec.vars.ov)
+        return [ov.index(v) for v in self.spec.vars.ov_x]
+
+    # -- inference ------------------------------------------------------------------
+    def _vcov(self, info):
+        spec, prob = self.spec, self.spec.problem
+        k = prob.n_params
+        if self.se_type == "none":
+            self.cov_theta = np.full((k, k), np.nan)
+            self.identified = True
+            self.null_params = []
+            return
+        jd = {kk: jnp.asarray(v) for kk, v in self.data.items()}
+        th = jnp.asarray(self.theta)
+        if info is None:
+            if self.information == "observed":
+                info = -np.asarray(compiled(prob, "hessian")(th, jd))
+            else:
+                info = np.asarray(compiled(prob, "expected")(th, jd))
+        self.info_matrix = info
+        inv = invert_information(info)
+        self.identified = not inv.singular
+        self.null_params = [spec.names[i] for i in inv.null_params]
+        cov = inv.cov
+        if self.se_type == "robust":
+            s = np.asarray(compiled(prob, "scores")(th, jd))
+            cov = sandwich(cov, s, np.asarray(self.data["w"]))
+        elif self.se_type != "standard":
+            raise ValueError("se must be 'standard', 'robust' or 'none'")
+        self.cov_theta = cov
+
+    def _warn(self):
+        if not self.converged:
+            warnings.warn(f"the optimizer did not converge ({self.opt.message}); the "
+                          "estimates are not a maximum of the likelihood",
+                          ConvergenceWarning, stacklevel=3)
+        if not self.identified:
+            warnings.warn("the information matrix is singular, so the model may not be "
+                          f"identified; parameters involved: {self.null_params}",
+                          UserWarning, stacklevel=3)
+        bad = self.heywood
+        if bad:
+            warnings.warn(f"Heywood case: negative variance estimates for {bad}; the "
+                          "solution is not admissible", BoundaryWarning, stacklevel=3)
+
+    # -- parameters ----------------------------------------------------------------
+    @property
+    def param_names(self) -> list[str]:
+        return [n for n, r in zip(self.spec.names, self.spec.reported) if r]
+
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series(self.theta[self.spec.reported], index=self.param_names,
+                         name="est")
+
+    @property
+    def bse(self) -> pd.Series:
+        se = np.sqrt(np.maximum(np.diag(self.cov_theta), 0))[self.spec.reported]
+        return pd.Series(se, index=self.param_names, name="se")
+
+    def cov_params(self) -> pd.DataFrame:
+        r = self.spec.reported
+        return pd.DataFrame(self.cov_theta[np.ix_(r, r)], index=self.param_names,
+                            columns=self.param_names)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        t = wald_table(self.params, self.bse, 1 - alpha)
+        return pd.DataFrame({"lower": t["ci.lower"].to_numpy(),
+                             "upper": t["ci.upper"].to_numpy()}, index=self.param_names)
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return self.params / self.bse
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return pd.Series(wald_table(self.params, self.bse)["pvalue"].to_numpy(),
+                         index=self.param_names)
+
+    @property
+    def n_params(self) -> int:
+        return int(self.spec.reported.sum())
+
+    # -- tables ---------------------------------------------------------------------
+    @cached_property
+    def estimates(self) -> pd.DataFrame:
+        """lavaan's ``parameterEstimates(fit, standardized=TRUE)``."""
+        pt = self.spec.pt
+        rows = pt[pt["op"] != ":="]
+        free = rows["free"].to_numpy() - 1
+        est = np.where(free >= 0, self.theta[np.maximum(free, 0)],
+                       rows["ustart"].fillna(0.0).to_numpy())
+        sd = np.sqrt(np.maximum(np.diag(self.cov_theta), 0))
+        reported = np.r_[self.spec.reported, False]
+        se = np.where((free >= 0) & reported[np.where(free >= 0, free, -1)],
+                      sd[np.maximum(free, 0)], 0.0)
+        tab = pd.DataFrame({"lhs": rows["lhs"].to_numpy(), "op": rows["op"].to_numpy(),
+                            "rhs": rows["rhs"].to_numpy(), "label": rows["label"].to_numpy(),
+                            "est": est, "se": se})
+        d = defined_function(pt)
+        if d is not None:
+            names, g = d
+            val, cov, _ = delta_method(g, self.theta, self.cov_theta)
+            drows = pt[pt["op"] == ":="]
+            tab = pd.concat([tab, pd.DataFrame({
+                "lhs": drows["lhs"].to_numpy(), "op": ":=", "rhs": drows["rhs"].to_numpy(),
+                "label": drows["label"].to_numpy(), "est": val,
+                "se": np.sqrt(np.maximum(np.diag(cov), 0))})], ignore_index=True)
+        w = wald_table(tab["est"], tab["se"], self.level)
+        w.loc[tab["se"].to_numpy() == 0, ["z", "pvalue"]] = np.nan
+        tab = pd.concat([tab, w], axis=1)
+        th = jnp.asarray(self.theta)
+        tab["std.lv"] = np.asarray(std_function(pt, self.spec.ram, "lv")(th))
+        tab["std.all"] = np.asarray(std_function(pt, self.spec.ram, "all")(th))
+        return tab
+
+    def standardized_solution(self) -> pd.DataFrame:
+        """lavaan's ``standardizedSolution``: std.all with delta-method SEs."""
+        g = std_function(self.spec.pt, self.spec.ram, "all")
+        val, cov, _ = delta_method(g, self.theta, self.cov_theta)
+        base = self.estimates[["lhs", "op", "rhs", "label"]].copy()
+        se = np.sqrt(np.maximum(np.diag(cov), 0))
+        se = np.where(np.isfinite(se) & (se > 1e-12), se, 0.0)
+        base["est.std"] = val
+        base["se"] = se
+        w = wald_table(val, se, self.level)
+        w.loc[se == 0, ["z", "pvalue"]] = np.nan
+        return pd.concat([base, w], axis=1)
+
+    # -- admissibility --------------------------------------------------------------
+    @property
+    def heywood(self) -> list[str]:
+        tab = self.estimates
+        var = tab[(tab["op"] == "~~") & (tab["lhs"] == tab["rhs"])]
+        return [f"{r.lhs}~~{r.rhs}" for r in var.itertuples() if r.est < 0]
+
+    @property
+    def admissible(self) -> bool:
+        if self.heywood:
+            return False
+        lv = list(self.spec.vars.lv)
+        if len(lv) > 1:
+            C, _ = self.spec.ram.implied_all(jnp.asarray(self.theta))
+            k = self.spec.ram.n_ov
+            ev = np.linalg.eigvalsh(np.asarray(C)[k:, k:])
+            return bool(ev.min() > 0)
+        return True
+
+    # -- fit measures ---------------------------------------------------------------
+    @cached_property
+    def fit_measures(self) -> pd.Series:
+        spec, d = self.spec, self.data
+        if spec.vars.data_cols:
+            k = self.n_params
+            return pd.Series({"npar": k, "logl": self.llf, "aic": -2 * self.llf + 2 * k,
+                              "bic": -2 * self.llf + k * np.log(self.nobs)})
+        ov = list(spec.vars.ov)
+        xcols = self._xcols
+        ycols = [i for i in range(len(ov)) if i not in xcols]
+        ll_sat, S, ybar, _ = unrestricted(d)
+        ll_sat -= self._ll_x
+        ll_base = independence_loglik(d, ycols)
+        p, px = len(ov), len(xcols)
+        means = spec.problem.meanstructure
+        n_mom = p * (p + 1) // 2 - px * (px + 1) // 2 + ((p - px) if means else 0)
+        npar_base = (p - px) * (2 if means else 1)
+        Sigma, mu = spec.problem.moments(jnp.asarray(self.theta),
+                                         {k: jnp.asarray(v) for k, v in d.items()})
+        out = _fm.compute(llf=self.llf, ll_sat=ll_sat, ll_base=ll_base,
+                          npar=self.n_params, n_moments=n_mom, npar_base=npar_base,
+                          N=self.nobs, S=S, Sigma=np.asarray(Sigma),
+                          ybar=ybar if means else None, mu=np.asarray(mu) if means else None)
+        return pd.Series(out)
+
+    @property
+    def aic(self) -> float:
+        return float(self.fit_measures["aic"])
+
+    @property
+    def bic(self) -> float:
+        return float(self.fit_measures["bic"])
+
+    @property
+    def df_resid(self) -> float:
+        return float(self.fit_measures.get("df", np.nan))
+
+    # -- implied moments and factor scores -----------------------------------------
+    def implied(self) -> tuple[pd.DataFrame, pd.Series]:
+        Sigma, mu = self.spec.ram.implied(jnp.asarray(self.theta))
+        ov = list(self.spec.vars.ov)
+        return (pd.DataFrame(np.asarray(Sigma), index=ov, columns=ov),
+                pd.Series(np.asarray(mu), index=ov))
+
+    def predict(self, data: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Factor scores by the regression method, η̂ = μ_η + C_ηy Σ_oo⁻¹ (y_o − μ_o),
+        using each case's observed variables."""
+        spec = self.spec
+        if spec.problem.has_defvars:
+            raise NotImplementedError("factor scores with definition variables")
+        d = self.data if data is None else self.model.prepare(
+            data, missing="ml" if spec.problem.meanstructure else "error")
+        C, m = (np.asarray(a) for a in spec.ram.implied_all(jnp.asarray(self.theta)))
+        k = spec.ram.n_ov
+        Syy, Sey = C[:k, :k], C[k:, :k]
+        mu_y = m[:k] if spec.problem.meanstructure else d["w"] @ d["Y"] / d["w"].sum()
+        out = np.zeros((d["Y"].shape[0], len(spec.vars.lv)))
+        pid = d["onehot"].argmax(1)
+        for P, o in enumerate(d["patterns"]):
+            rows = pid == P
+            if not rows.any():
+                continue
+            B = np.linalg.solve(Syy[np.ix_(o, o)], Sey[:, o].T).T
+            out[rows] = m[k:] + (d["Y"][rows][:, o] - mu_y[o]) @ B.T
+        return pd.DataFrame(out, columns=list(spec.vars.lv))
+
+    # -- printing -------------------------------------------------------------------
+    def summary(self, standardized: bool = False) -> str:
+        from .summary import render
+
+        text = render(self, standardized)
+        print(text)
+        return text
+
+    def __repr__(self):
+        return (f"<SEMResults: {self.n_params} parameters, logl {self.llf:.3f}, "
+                f"converged={self.converged}>")

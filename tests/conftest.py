@@ -1,0 +1,49 @@
+"""Shared fixtures. Reference outputs of R packages live in tests/data (see the
+scripts there); the tests never call R."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sem  # noqa: F401  (jax configuration before anything else touches jax)
+
+DATA = Path(__file__).parent / "data"
+
+
+def reference(name: str) -> pd.DataFrame:
+    return pd.read_csv(DATA / name, keep_default_na=True)
+
+
+@pytest.fixture(scope="session")
+def hs():
+    from sem.datasets import load
+    return load("HolzingerSwineford1939")
+
+
+@pytest.fixture(scope="session")
+def pol_dem():
+    from sem.datasets import load
+    return load("PoliticalDemocracy")
+
+
+@pytest.fixture(scope="session")
+def hs_missing():
+    from sem.datasets import load
+    return load("HolzingerSwineford1939_missing")
+
+
+HS_MODEL = "visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9"
+PD_MODEL = """
+  ind60 =~ x1 + x2 + x3
+  dem60 =~ y1 + a*y2 + b*y3 + c*y4
+  dem65 =~ y5 + a*y6 + b*y7 + c*y8
+  dem60 ~ ind60
+  dem65 ~ ind60 + dem60
+  y1 ~~ y5
+  y2 ~~ y4 + y6
+  y3 ~~ y7
+  y4 ~~ y8
+  y6 ~~ y8
+"""
