@@ -6,7 +6,9 @@ The engine knows nothing about SEMs or mixtures. A *problem* is an object with
 * ``loglik(theta, data) -> scalar`` — the (case-weighted) total, pure and jittable;
 * ``loglik_cases(theta, data) -> (n,)`` — per-case contributions (unweighted);
 * ``positive`` — a boolean array: parameters kept positive by θ = exp(u);
-* ``cache_key()`` — hashable; problems with equal keys share compiled code.
+* ``cache_key()`` — hashable; problems with equal keys share compiled code;
+* optionally ``summarize(data) -> data`` — data-only quantities (sufficient
+  statistics) computed once per data set before the optimiser's loop.
 
 ``data`` is a dict of arrays whose first axis is the case axis (key ``w`` holds case
 weights). The optimiser minimises f(u) = −loglik(θ(u)) / Σw in unconstrained
@@ -52,9 +54,12 @@ def _objective(problem):
 def _solver(problem, max_iter, gtol, polish):
     f = _objective(problem)
 
-    def solve_one(u0, data):
+    summarize = getattr(problem, "summarize", lambda d: d)
+
+    def solve_one(u0, data, H0):
+        data = summarize(data)
         fg = jax.value_and_grad(lambda u: f(u, data))
-        res = bfgs(fg, u0, max_iter=max_iter, gtol=gtol)
+        res = bfgs(fg, u0, H0=H0, max_iter=max_iter, gtol=gtol)
         if polish:
             u = newton_polish(lambda u: f(u, data), res.x)
             fu, gu = fg(u)
@@ -79,8 +84,8 @@ def compiled(problem, kind: str, **options):
         return fn
     if kind in ("starts", "many"):
         one = _solver(problem, **options)
-        over_starts = jax.vmap(one, in_axes=(0, None))
-        fn = over_starts if kind == "starts" else jax.vmap(over_starts, in_axes=(0, 0))
+        over_starts = jax.vmap(one, in_axes=(0, None, None))
+        fn = over_starts if kind == "starts" else jax.vmap(over_starts, in_axes=(0, 0, None))
     elif kind == "loglik":
         fn = problem.loglik
     elif kind == "cases":
@@ -144,20 +149,28 @@ def _pick(problem, res, n_obs, idx=()):
                    grad_max=float(np.max(np.abs(np.asarray(res.grad)[idx][b]))))
 
 
-def maximize(problem, data: dict, starts, *, max_iter: int = 1000, gtol: float = 1e-8,
-             polish: bool = False) -> Optimum:
-    """ML estimate from a batch of starts (S, k) for one data set."""
+def _H0(problem, H0):
+    k = problem.n_params
+    return jnp.zeros((k, k)) if H0 is None else jnp.asarray(H0)
+
+
+def maximize(problem, data: dict, starts, *, max_iter: int = 2000, gtol: float = 1e-8,
+             polish: bool = False, H0=None) -> Optimum:
+    """ML estimate from a batch of starts (S, k) for one data set.
+
+    ``H0``: optional initial inverse Hessian of f(u) = −ℓ/Σw in the unconstrained
+    coordinates (for example Σw · I_obs⁻¹ of a related fit)."""
     starts = np.atleast_2d(np.asarray(starts, dtype=float))
     U0 = np.stack([to_unconstrained(problem, s) for s in starts])
     fn = compiled(problem, "starts", max_iter=max_iter, gtol=gtol, polish=polish)
     jdata = {k: jnp.asarray(v) for k, v in data.items()}
-    res = fn(jnp.asarray(U0), jdata)
+    res = fn(jnp.asarray(U0), jdata, _H0(problem, H0))
     return _pick(problem, res, float(np.sum(data["w"])))
 
 
-def maximize_many(problem, data: dict, starts, *, max_iter: int = 1000,
-                  gtol: float = 1e-8, polish: bool = False, chunk: int | None = None
-                  ) -> list[Optimum]:
+def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
+                  gtol: float = 1e-8, polish: bool = False, chunk: int | None = None,
+                  H0=None) -> list[Optimum]:
     """ML estimates for D stacked data sets (leading axis D) from starts (D, S, k).
 
     ``chunk`` bounds memory: data sets are processed ``chunk`` at a time by the same
@@ -174,10 +187,27 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 1000,
         hi = min(lo + chunk, D)
         idx = np.arange(lo, lo + chunk) % D if hi - lo < chunk else np.arange(lo, hi)
         jdata = {k: jnp.asarray(np.asarray(v)[idx]) for k, v in data.items()}
-        res = fn(jnp.asarray(U0[idx]), jdata)
+        res = fn(jnp.asarray(U0[idx]), jdata, _H0(problem, H0))
         for j in range(hi - lo):
             out.append(_pick(problem, res, float(n_obs[lo + j]), idx=(j,)))
     return out
+
+
+def maximize_weighted(problem, data: dict, W, starts, **options) -> list[Optimum]:
+    """Fits of one data set under many case-weight vectors ``W`` (D, n) — bootstrap
+    counts, or the 0/1 membership of the children of candidate tree splits — in one
+    batched call. ``starts`` is (k,), (S, k) or (D, S, k)."""
+    W = np.asarray(W, dtype=float)
+    D = W.shape[0]
+    starts = np.asarray(starts, dtype=float)
+    if starts.ndim == 1:
+        starts = starts[None, None, :]
+    if starts.ndim == 2:
+        starts = starts[None]
+    starts = np.broadcast_to(starts, (D,) + starts.shape[1:])
+    stacked = {k: np.broadcast_to(v, (D,) + np.shape(v)) for k, v in data.items()}
+    stacked["w"] = W * np.asarray(data["w"])[None, :]
+    return maximize_many(problem, stacked, starts, **options)
 
 
 def random_starts(theta0, n_starts: int, seed, *, scale: float = 0.25, positive=None):

@@ -59,11 +59,21 @@ def weighted_mean(data):
     return w @ data["Y"] / jnp.sum(w)
 
 
+def with_stats(data):
+    """Add the per-pattern sufficient statistics (keys nP, ybarP, SP) to a data dict.
+    The optimiser calls this once per data set, outside its loop."""
+    if "nP" in data:
+        return data
+    nP, mean, cov = pattern_stats(data["Y"], data["onehot"], data["w"])
+    return dict(data, nP=nP, ybarP=mean, SP=cov)
+
+
 def mvn_loglik_total(Sigma, mu, data):
     """Σ_i w_i ℓ_i from sufficient statistics; −inf where Σ is not PD."""
     patterns = data["patterns"]
     Linv, logdet, ok = pattern_factors(Sigma, patterns)
-    nP, mean, cov = pattern_stats(data["Y"], data["onehot"], data["w"])
+    data = with_stats(data)
+    nP, mean, cov = data["nP"], data["ybarP"], data["SP"]
     p_obs = jnp.sum(patterns, axis=1)
     d = (mean - mu) * patterns                            # (P, p)
     z = jnp.einsum("Pij,Pj->Pi", Linv, d)

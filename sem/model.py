@@ -19,7 +19,8 @@ import pandas as pd
 
 from . import data as _data
 from .errors import ConvergenceWarning, SpecificationError
-from .estimation import compiled, maximize, maximize_many, random_starts, seed_to_int
+from .estimation import (compiled, maximize, maximize_many, maximize_weighted,
+                         random_starts, seed_to_int)
 from .jaxconfig import jax, jnp
 from .partable import build_partable
 from .problem import SEMProblem
@@ -131,8 +132,19 @@ class Model:
             raise SpecificationError("missing values need meanstructure=True")
         return d
 
+    def problem(self, data: dict):
+        """The estimation problem (θ → log-likelihood) for prepared ``data``."""
+        return self._spec_for(data).problem
+
+    def _spec_for(self, data: dict) -> _Spec:
+        means = self.meanstructure
+        if means is None:
+            means = data["patterns"].shape[0] > 1 or not bool(np.all(data["patterns"]))
+        return self._spec(bool(means))
+
     def start(self, data: dict, spec: _Spec | None = None) -> np.ndarray:
-        spec = spec or self._spec(True)
+        """lavaan-style start values for prepared ``data``."""
+        spec = spec or self._spec_for(data)
         S, mu = sample_moments(data)
         return start_values(spec.pt, spec.vars, S, mu, self.options["std_lv"])
 
@@ -173,7 +185,7 @@ class Model:
 
     # -- fitting --------------------------------------------------------------------
     def fit(self, data: pd.DataFrame, *, missing: str = "error", information=None,
-            se: str = "standard", n_starts: int = 1, seed=0, max_iter: int = 1000,
+            se: str = "standard", n_starts: int = 1, seed=0, max_iter: int = 2000,
             weights=None, start=None, warn: bool = True):
         """Fit by maximum likelihood; returns ``SEMResults``.
 
@@ -203,7 +215,7 @@ class Model:
         return res
 
     def fit_many(self, datasets, *, missing: str = "error", information=None,
-                 se: str = "standard", n_starts: int = 1, seed=0, max_iter: int = 1000,
+                 se: str = "standard", n_starts: int = 1, seed=0, max_iter: int = 2000,
                  weights=None, chunk: int | None = None, warn: bool = True):
         """Fit many data sets of the same variables in one compiled call.
 
@@ -248,22 +260,22 @@ class Model:
         rng = np.random.default_rng(seed_to_int(seed))
         W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
                       for _ in range(n_boot)])
-        stacked = {k: np.broadcast_to(v, (n_boot,) + np.shape(v)) for k, v in d.items()}
-        stacked["w"] = W * d["w"]
-        theta0 = self.start(d, spec)
-        opts = maximize_many(spec.problem, stacked,
-                             np.broadcast_to(theta0, (n_boot, 1, len(theta0))), chunk=chunk)
+        # warm start every draw at the full-sample estimate, with its inverse Hessian
+        full = self.fit(data, missing=missing, information="observed", warn=False)
+        theta0 = full.theta
+        H0 = None
+        if full.identified and not spec.problem.positive.any():
+            H0 = np.asarray(full.cov_theta) * full.nobs
+        opts = maximize_weighted(spec.problem, d, W, theta0, chunk=chunk, H0=H0)
         est = pd.DataFrame([o.theta[spec.reported] for o in opts],
                            columns=[n for n, r in zip(spec.names, spec.reported) if r])
         est["converged"] = [o.converged for o in opts]
         return est
 
-    # -- the protocol used by forests ----------------------------------------------
+    # -- the likelihood-model protocol (sem.protocol) -------------------------------
     def loglik_cases(self, theta, data: dict):
         """Per-case log-likelihood contributions at θ for prepared ``data``."""
-        spec = self._spec(self._use_means("ml" if data["patterns"].shape[0] > 1
-                                          else "error"))
-        return spec.problem.loglik_cases(jnp.asarray(theta), data)
+        return self.problem(data).loglik_cases(jnp.asarray(theta), data)
 
     def __repr__(self):
         return f"Model({self.syntax!r})"

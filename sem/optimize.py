@@ -1,14 +1,21 @@
 """A quasi-Newton minimiser written for one start and ``vmap``-ped over many.
 
 BFGS on the inverse Hessian (Nocedal & Wright 2006, Alg. 6.1) with a backtracking
-Armijo line search that uses safeguarded quadratic interpolation. Everything is inside
-``lax.while_loop``, so one compiled call minimises a whole batch of starts or data sets;
-``vmap`` turns the loops into masked loops that run until the slowest member stops and
-leaves finished members unchanged.
+Armijo line search (safeguarded quadratic interpolation). Everything is inside one
+``lax.while_loop``, so one compiled call minimises a whole batch of starts or data
+sets; ``vmap`` turns the loop into a masked loop that runs until the slowest member
+stops and leaves finished members unchanged.
+
+**One objective evaluation per iteration.** The backtracking search is *flattened*
+into the outer loop: an iteration evaluates one trial point x + αd; if Armijo's
+condition holds the step is taken and the inverse Hessian updated, otherwise x stays,
+α shrinks and the next iteration tries again along the same direction. Under ``vmap``
+a nested line-search loop would make every member wait, at every iteration, for the
+member needing the most trials; flattened, each iteration costs exactly one batched
+evaluation (on 1000 bootstrap fits of a CFA this halves the time).
 
 Non-finite objective values (a covariance that is not positive definite, an I − A
-that is singular) are treated as +∞: the line search shortens the step until the
-objective is finite again.
+that is singular) are treated as +∞: the step shrinks until the objective is finite.
 
 Status codes (``STATUS`` maps them to text):
 
@@ -52,53 +59,41 @@ class _State(NamedTuple):
     f: jnp.ndarray
     g: jnp.ndarray
     H: jnp.ndarray
+    alpha: jnp.ndarray      # next trial step length
+    fa: jnp.ndarray         # objective at the last failed trial (for interpolation)
+    fails: jnp.ndarray      # consecutive failed trials along the current direction
+    first: jnp.ndarray      # no step taken yet: scale H before the first update
+    stall: jnp.ndarray      # accepted steps in a row without progress beyond round-off
     k: jnp.ndarray
     status: jnp.ndarray     # -1 while running
-    first: jnp.ndarray
-    stall: jnp.ndarray      # iterations in a row without progress beyond round-off
 
 
-def _line_search(fg, x, f, g, d, alpha0, max_ls, c1=1e-4):
-    """Backtracking Armijo search; ``fg`` is traced once (inside the loop body)."""
-    slope = jnp.dot(g, d)
-
-    def cond(s):
-        alpha, fa, ga, i, ok = s
-        return (~ok) & (i < max_ls)
-
-    def body(s):
-        alpha, fa, ga, i, ok = s
-        # first trial: alpha0; then shrink by safeguarded quadratic interpolation
-        # when the last trial value was finite, else by 10
-        denom = 2.0 * (fa - f - slope * alpha)
-        quad = jnp.where(denom > 0, -slope * alpha * alpha / denom, 0.5 * alpha)
-        shrunk = jnp.where(jnp.isfinite(fa), jnp.clip(quad, 0.1 * alpha, 0.5 * alpha),
-                           0.1 * alpha)
-        new = jnp.where(i == 0, alpha0, shrunk)
-        fn, gn = fg(x + new * d)
-        okn = jnp.isfinite(fn) & jnp.all(jnp.isfinite(gn)) & (fn <= f + c1 * new * slope)
-        return new, fn, gn, i + 1, okn
-
-    init = (alpha0, jnp.asarray(jnp.inf, f.dtype), g, 0, jnp.asarray(False))
-    alpha, fa, ga, _, ok = jax.lax.while_loop(cond, body, init)
-    return alpha, fa, ga, ok
-
-
-def bfgs(fg: Callable, x0, *, H0=None, max_iter: int = 1000, gtol: float = 1e-8,
-         gtol_loose: float = 1e-4, ftol: float = 1e-15, max_ls: int = 40) -> OptResult:
+def bfgs(fg: Callable, x0, *, H0=None, max_iter: int = 2000, gtol: float = 1e-8,
+         gtol_loose: float = 1e-4, ftol: float = 1e-15, max_ls: int = 40,
+         c1: float = 1e-4) -> OptResult:
     """Minimise f from x0. ``fg(x) -> (f, g)``; pure and jittable.
 
-    ``H0`` is an optional initial inverse-Hessian approximation; by default the
-    identity, rescaled after the first step by sᵀy / yᵀy.
+    ``H0`` is an optional initial inverse-Hessian approximation (an array; all zeros
+    means "none"). Without one the identity is used, rescaled after the first step by
+    sᵀy / yᵀy. A good H0 (the inverse Hessian of a related fit: the full sample for a
+    bootstrap draw) cuts the iterations several-fold. ``max_iter`` counts objective
+    evaluations.
     """
     x0 = jnp.asarray(x0)
     n = x0.shape[0]
     f0, g0 = fg(x0)
     finite0 = jnp.isfinite(f0) & jnp.all(jnp.isfinite(g0))
     eye = jnp.eye(n, dtype=x0.dtype)
-    Hs = eye if H0 is None else H0
-    st0 = _State(x0, f0, g0, Hs, jnp.asarray(0), jnp.where(finite0, -1, 4),
-                 jnp.asarray(H0 is None), jnp.asarray(0))
+    if H0 is None:
+        H0 = jnp.zeros((n, n), dtype=x0.dtype)
+    given = jnp.any(H0 != 0)
+    H = jnp.where(given, H0, eye)
+    gnorm = jnp.linalg.norm(g0)
+    alpha0 = jnp.where(given, 1.0, jnp.minimum(1.0, 1.0 / jnp.maximum(gnorm, 1e-300)))
+    done0 = finite0 & (jnp.max(jnp.abs(g0)) <= gtol)
+    st0 = _State(x0, f0, g0, H, alpha0, jnp.asarray(jnp.inf, f0.dtype), jnp.asarray(0),
+                 ~given, jnp.asarray(0), jnp.asarray(0),
+                 jnp.where(finite0, jnp.where(done0, 0, -1), 4))
 
     def cond(s):
         return (s.status < 0) & (s.k < max_iter)
@@ -106,38 +101,49 @@ def bfgs(fg: Callable, x0, *, H0=None, max_iter: int = 1000, gtol: float = 1e-8,
     def body(s):
         d = -s.H @ s.g
         descent = jnp.dot(d, s.g) < 0
-        H = jnp.where(descent, s.H, eye)
+        Hd = jnp.where(descent, s.H, eye)        # reset a non-descent approximation
         d = jnp.where(descent, d, -s.g)
-        gnorm = jnp.linalg.norm(s.g)
-        alpha0 = jnp.where(s.first, jnp.minimum(1.0, 1.0 / jnp.maximum(gnorm, 1e-300)), 1.0)
-        alpha, fn, gn, ok = _line_search(fg, s.x, s.f, s.g, d, alpha0, max_ls)
-        step = alpha * d
-        xn = jnp.where(ok, s.x + step, s.x)
-        fn = jnp.where(ok, fn, s.f)
-        gn = jnp.where(ok, gn, s.g)
+        slope = jnp.dot(s.g, d)
+        step = s.alpha * d
+        fn, gn = fg(s.x + step)
+        ok = jnp.isfinite(fn) & jnp.all(jnp.isfinite(gn)) & (fn <= s.f + c1 * s.alpha * slope)
+
+        # --- accepted: BFGS update ------------------------------------------------
         y = gn - s.g
         sy = jnp.dot(step, y)
-        # first step: scale the identity before the update (N&W eq. 6.20)
         yy = jnp.dot(y, y)
-        H = jnp.where(s.first & (sy > 0) & (yy > 0), eye * sy / yy, H)
+        Hs = jnp.where(s.first & (sy > 0) & (yy > 0), eye * sy / jnp.maximum(yy, 1e-300), Hd)
         rho = 1.0 / jnp.where(sy > 0, sy, 1.0)
-        V = eye - rho * jnp.outer(step, y)
-        Hn = V @ H @ V.T + rho * jnp.outer(step, step)
-        update = ok & (sy > 1e-12 * jnp.linalg.norm(step) * jnp.linalg.norm(y))
-        Hn = jnp.where(update, Hn, H)
-        ginf = jnp.max(jnp.abs(gn))
-        # progress below round-off for three iterations in a row ends the search
-        tiny = ok & (s.f - fn <= ftol * (1.0 + jnp.abs(fn)))
-        stall = jnp.where(tiny, s.stall + 1, 0)
-        status = jnp.where(
-            ginf <= gtol, 0,
-            jnp.where(ok & (stall < 3), -1, jnp.where(ginf <= gtol_loose, 1,
-                                                      jnp.where(ok, 5, 3))))
-        return _State(xn, fn, gn, Hn, s.k + 1, status, s.first & ~ok, stall)
+        Hy = Hs @ y                              # O(n²) form of (I−ρsyᵀ)H(I−ρysᵀ)+ρssᵀ
+        Hn = (Hs - rho * (jnp.outer(step, Hy) + jnp.outer(Hy, step))
+              + (rho * rho * jnp.dot(y, Hy) + rho) * jnp.outer(step, step))
+        curv = sy > 1e-12 * jnp.linalg.norm(step) * jnp.linalg.norm(y)
+        H_acc = jnp.where(curv, Hn, Hs)
+        tiny = s.f - fn <= ftol * (1.0 + jnp.abs(fn))
+        stall_acc = jnp.where(tiny, s.stall + 1, 0)
 
-    # a start that is already optimal
-    st0 = st0._replace(status=jnp.where(finite0 & (jnp.max(jnp.abs(g0)) <= gtol), 0,
-                                        st0.status))
+        # --- rejected: shrink the step (quadratic interpolation, or /10 if +inf) ----
+        denom = 2.0 * (fn - s.f - slope * s.alpha)
+        quad = jnp.where(denom > 0, -slope * s.alpha * s.alpha / denom, 0.5 * s.alpha)
+        shrunk = jnp.where(jnp.isfinite(fn), jnp.clip(quad, 0.1 * s.alpha, 0.5 * s.alpha),
+                           0.1 * s.alpha)
+        fails = jnp.where(ok, 0, s.fails + 1)
+        too_small = shrunk * jnp.max(jnp.abs(d)) <= 1e-16 * (1.0 + jnp.max(jnp.abs(s.x)))
+
+        x = jnp.where(ok, s.x + step, s.x)
+        f = jnp.where(ok, fn, s.f)
+        g = jnp.where(ok, gn, s.g)
+        H = jnp.where(ok, H_acc, Hd)
+        alpha = jnp.where(ok, 1.0, shrunk)
+        stall = jnp.where(ok, stall_acc, s.stall)
+        ginf = jnp.max(jnp.abs(g))
+        failed = ~ok & ((fails >= max_ls) | too_small)
+        status = jnp.where(
+            ok & (ginf <= gtol), 0,
+            jnp.where(ok & (stall >= 3), jnp.where(ginf <= gtol_loose, 1, 5),
+                      jnp.where(failed, jnp.where(ginf <= gtol_loose, 1, 3), -1)))
+        return _State(x, f, g, H, alpha, fn, fails, s.first & ~ok, stall, s.k + 1, status)
+
     s = jax.lax.while_loop(cond, body, st0)
     status = jnp.where(s.status < 0, 2, s.status)
     return OptResult(s.x, s.f, s.g, s.k, status)
@@ -147,8 +153,7 @@ def newton_polish(f: Callable, x, n_steps: int = 2):
     """A few Newton steps with the exact Hessian from a converged quasi-Newton point.
 
     Each step is taken only if the Hessian is positive definite and the objective does
-    not increase; returns the polished point. Used before computing standard errors so
-    that estimates are accurate to round-off (lavaan and OpenMx report ~1e-8).
+    not increase; returns the polished point.
     """
     grad = jax.grad(f)
     hess = jax.hessian(f)

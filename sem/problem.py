@@ -12,7 +12,7 @@ import numpy as np
 
 from .jaxconfig import jax, jnp
 from .likelihoods import (masked, mvn_loglik_cases, mvn_loglik_cases_percase,
-                          mvn_loglik_total, pattern_factors, pattern_stats, weighted_mean)
+                          mvn_loglik_total, pattern_factors, weighted_mean, with_stats)
 from .ram import RAM
 
 
@@ -36,6 +36,10 @@ class SEMProblem:
         h.update(repr((r.names, r.n_ov, r.depth, self.meanstructure, self.has_defvars,
                        self.positive.tobytes())).encode())
         return ("sem", h.hexdigest())
+
+    def summarize(self, data):
+        """Data-only quantities the likelihood needs at every evaluation."""
+        return data if self.has_defvars else with_stats(data)
 
     # -- moments -------------------------------------------------------------------
     def moments(self, theta, data):
@@ -85,7 +89,7 @@ class SEMProblem:
         Linv, _, _ = pattern_factors(Sigma, pats)
         o = pats.astype(Sigma.dtype)
         K = jnp.einsum("Pji,Pjk->Pik", Linv, Linv) * o[:, :, None] * o[:, None, :]
-        nP, _, _ = pattern_stats(data["Y"], data["onehot"], data["w"])
+        nP = with_stats(data)["nP"]
         KdS = jnp.einsum("Pij,jka->Pika", K, dS)
         cov_part = 0.5 * jnp.einsum("Pija,Pjib->Pab", KdS, KdS)
         info = jnp.einsum("P,Pab->ab", nP, cov_part)
