@@ -34,7 +34,7 @@ def check_columns(data: pd.DataFrame, names, what="variable") -> None:
 
 
 def numeric_block(data: pd.DataFrame, names, *, allow_missing: bool,
-                  what: str = "column") -> np.ndarray:
+                  what: str = "column", allow_constant: bool = False) -> np.ndarray:
     """Columns as a float array; reject non-numeric, infinite, all-missing, constant."""
     out = np.empty((len(data), len(names)))
     for j, v in enumerate(names):
@@ -59,7 +59,7 @@ def numeric_block(data: pd.DataFrame, names, *, allow_missing: bool,
                 f"{what} '{v}' has {n_bad} missing value{'s' if n_bad > 1 else ''}; use "
                 "missing='ml' (full-information ML) or missing='listwise'")
         finite = x[~np.isnan(x)]
-        if finite.size > 1 and np.ptp(finite) == 0:
+        if finite.size > 1 and np.ptp(finite) == 0 and not allow_constant:
             raise DataError(f"{what} '{v}' is constant ({finite[0]:g}); it carries no "
                             "information for a covariance model")
         out[:, j] = x
@@ -85,7 +85,7 @@ def prepare(data: pd.DataFrame, names, *, missing: str = "error", defvars=(),
     if defvars:
         check_columns(data, list(defvars), what="definition variable")
     Y = numeric_block(data, names, allow_missing=missing != "error")
-    D = numeric_block(data, defvars, allow_missing=False,
+    D = numeric_block(data, defvars, allow_missing=False, allow_constant=True,
                       what="definition variable") if defvars else None
     w = np.ones(len(Y)) if weights is None else np.asarray(weights, dtype=float)
     obs = ~np.isnan(Y)

@@ -1,0 +1,98 @@
+"""Every bad input of issue #2 gets a clear SpecificationError / DataError or a flag."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sem import BoundaryWarning, ConvergenceWarning, DataError, Model, SpecificationError
+from tests.conftest import HS_MODEL
+
+
+def test_unknown_variable_names_it_and_lists_columns(hs):
+    with pytest.raises(SpecificationError, match=r"'x10'.*columns are: id, sex"):
+        Model("f =~ x1 + x2 + x10").fit(hs)
+
+
+def test_syntax_error_has_line_and_position():
+    with pytest.raises(SpecificationError, match=r"line 2, position \d+"):
+        Model("f =~ x1 + x2 + x3\ng =~ x4 + + x5")
+
+
+def test_more_parameters_than_moments(hs):
+    # 2 variables give 3 moments; NA*x1 + x2 loadings, 2 residual variances, a
+    # residual covariance and the factor variance are 6 parameters
+    with pytest.raises(SpecificationError, match="3 more parameters than moments"):
+        Model("f =~ NA*x1 + x2\n x1 ~~ x2").fit(hs[["x1", "x2"]])
+
+
+def test_unidentified_model_names_parameters(hs):
+    # every loading free and the factor variance free: the scale trades off
+    with pytest.raises(SpecificationError,
+                       match=r"not identified.*Parameters involved: \['f~~f'"):
+        Model("f =~ NA*x1 + x2 + x3 + x4").fit(hs)
+
+
+def test_non_numeric_and_constant_and_empty_columns(hs):
+    d = hs.copy()
+    d["x1"] = d["x1"].astype(str) + "a"
+    with pytest.raises(DataError, match="'x1' is not numeric"):
+        Model(HS_MODEL).fit(d)
+    d = hs.copy()
+    d["x2"] = 3.0
+    with pytest.raises(DataError, match="'x2' is constant"):
+        Model(HS_MODEL).fit(d)
+    d = hs.copy()
+    d["x3"] = np.nan
+    with pytest.raises(DataError, match="'x3' is entirely missing"):
+        Model(HS_MODEL).fit(d, missing="ml")
+
+
+def test_fewer_rows_than_variables(hs):
+    with pytest.raises(DataError, match="8 usable rows for 9 variables"):
+        Model(HS_MODEL).fit(hs.head(8))
+
+
+def test_non_positive_definite_sample_covariance(hs):
+    d = hs.copy()
+    d["x3"] = d["x1"] + d["x2"]
+    with pytest.raises(DataError, match=r"not positive definite.*\['x3'"):
+        Model(HS_MODEL).fit(d)
+
+
+def test_nan_and_inf_without_fiml(hs, hs_missing):
+    with pytest.raises(DataError, match="missing value.*missing='ml'"):
+        Model(HS_MODEL).fit(hs_missing)
+    d = hs.copy()
+    d.loc[3, "x5"] = np.inf
+    with pytest.raises(DataError, match="'x5' has infinite values"):
+        Model(HS_MODEL).fit(d)
+    res = Model(HS_MODEL).fit(hs_missing, missing="listwise")
+    assert res.nobs == hs_missing[[f"x{i}" for i in range(1, 10)]].dropna().shape[0]
+
+
+def test_non_convergence_is_flagged_and_warned(hs):
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        res = Model(HS_MODEL).fit(hs, max_iter=5)
+    assert res.converged is False
+    assert "did NOT converge" in res.summary()
+
+
+def test_heywood_case_is_flagged():
+    # the classic N = 20 one-factor example pattern: a negative residual variance
+    rng = np.random.default_rng(11)
+    f = rng.normal(size=20)
+    d = pd.DataFrame({"y1": f + rng.normal(0, 0.05, 20), "y2": 0.3 * f + rng.normal(0, 1, 20),
+                      "y3": 0.3 * f + rng.normal(0, 1, 20)})
+    d["y1"] = d["y1"] * 3
+    with pytest.warns(BoundaryWarning, match="negative variance"):
+        res = Model("f =~ y1 + y2 + y3").fit(d)
+    assert res.converged and not res.admissible
+    assert res.heywood
+    pos = Model("f =~ y1 + y2 + y3", positive_variances=True).fit(d, warn=False)
+    assert pos.admissible
+
+
+def test_data_must_be_a_frame():
+    with pytest.raises(DataError, match="DataFrame"):
+        Model(HS_MODEL).fit(np.zeros((10, 9)))

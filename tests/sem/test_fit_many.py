@@ -1,0 +1,78 @@
+"""Many data sets and many starts in one compiled call."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from sem import Model
+from sem.estimation import _COMPILED
+from tests.conftest import HS_MODEL
+
+
+def simulate_cfa(n, seed):
+    rng = np.random.default_rng(seed)
+    lam = np.array([[1, 0], [0.8, 0], [0.6, 0], [0, 1], [0, 1.2], [0, 0.7]])
+    Phi = np.array([[1.0, 0.4], [0.4, 0.8]])
+    Theta = np.diag([0.5, 0.4, 0.6, 0.3, 0.5, 0.4])
+    Sigma = lam @ Phi @ lam.T + Theta
+    Y = rng.multivariate_normal(np.zeros(6), Sigma, n)
+    return pd.DataFrame(Y, columns=[f"y{i}" for i in range(1, 7)])
+
+
+CFA = "f =~ y1 + y2 + y3; g =~ y4 + y5 + y6"
+
+
+def test_parameters_are_recovered_from_a_known_population():
+    res = Model(CFA).fit(simulate_cfa(20000, 1))
+    truth = {"f=~y2": 0.8, "f=~y3": 0.6, "g=~y5": 1.2, "g=~y6": 0.7, "f~~f": 1.0,
+             "g~~g": 0.8, "f~~g": 0.4, "y1~~y1": 0.5, "y4~~y4": 0.3}
+    for k, v in truth.items():
+        assert abs(res.params[k] - v) < 4 * res.bse[k], k
+
+
+def test_fit_many_equals_single_fits_and_does_not_recompile():
+    m = Model(CFA)
+    data = [simulate_cfa(300, s) for s in range(6)]
+    many = m.fit_many(data)
+    n_compiled = len(_COMPILED)
+    again = m.fit_many([simulate_cfa(300, s) for s in range(10, 16)])
+    assert len(_COMPILED) == n_compiled          # same shapes: nothing new compiled
+    for d, r in zip(data[:2], many[:2]):
+        one = m.fit(d)
+        np.testing.assert_allclose(r.params, one.params, atol=1e-6)
+        np.testing.assert_allclose(r.bse, one.bse, atol=1e-6)
+        assert r.llf == pytest.approx(one.llf, abs=1e-6)
+    assert all(r.converged for r in many + again)
+    assert list(many[0].params.index) == list(many[3].params.index)
+
+
+def test_fit_many_with_missing_values_pads_patterns(hs_missing):
+    m = Model(HS_MODEL)
+    parts = [hs_missing.iloc[:150], hs_missing.iloc[150:]]
+    many = m.fit_many(parts, missing="ml")
+    one = m.fit(parts[1], missing="ml")
+    np.testing.assert_allclose(many[1].params, one.params, atol=1e-5)
+    np.testing.assert_allclose(many[1].bse, one.bse, atol=1e-5)
+
+
+def test_bootstrap_by_case_weights(hs):
+    m = Model(HS_MODEL)
+    boot = m.bootstrap(hs, n_boot=60, seed=3)
+    assert boot.shape == (60, 22) and boot["converged"].all()
+    se = boot.drop(columns="converged").std()
+    fit = m.fit(hs)
+    # bootstrap and normal-theory SEs agree roughly for this well-behaved model
+    ratio = (se / fit.bse)[["textual=~x5", "textual=~x6", "x4~~x4"]]
+    assert ((ratio > 0.6) & (ratio < 1.6)).all()
+    # a weight vector of counts equals fitting the resampled rows
+    rng = np.random.default_rng(3)
+    idx = rng.integers(0, len(hs), len(hs))
+    w = np.bincount(idx, minlength=len(hs))
+    a = m.fit(hs, weights=w)
+    b = m.fit(hs.iloc[idx])
+    np.testing.assert_allclose(a.params, b.params, atol=1e-6)
+
+
+def test_multiple_starts_keep_the_best(hs):
+    res = Model(HS_MODEL).fit(hs, n_starts=8, seed=1)
+    assert res.opt.replication() >= 2
+    assert res.llf == pytest.approx(-3737.745, abs=1e-3)

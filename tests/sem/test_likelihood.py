@@ -1,0 +1,111 @@
+"""Likelihoods and moments against independent numpy/scipy computations."""
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sem import Model
+from sem.estimation import compiled
+from sem.jaxconfig import jnp
+from tests.conftest import HS_MODEL, PD_MODEL
+
+
+def test_implied_moments_equal_plain_numpy(pol_dem):
+    m = Model(PD_MODEL, meanstructure=True)
+    d = m.prepare(pol_dem)
+    spec = m._spec_for(d)
+    theta = m.start(d) + 0.01
+    A, S, mvec = (np.asarray(x) for x in spec.ram.matrices(jnp.asarray(theta)))
+    n = A.shape[0]
+    B = np.linalg.inv(np.eye(n) - A)          # the explicit inverse, as a reference
+    F = np.eye(n)[: spec.ram.n_ov]
+    Sigma_ref, mu_ref = F @ B @ S @ B.T @ F.T, F @ B @ mvec
+    Sigma, mu = (np.asarray(x) for x in spec.ram.implied(jnp.asarray(theta)))
+    np.testing.assert_allclose(Sigma, Sigma_ref, atol=1e-12)
+    np.testing.assert_allclose(mu, mu_ref, atol=1e-12)
+
+
+def test_fiml_cases_equal_scipy_on_observed_subsets(hs_missing):
+    m = Model(HS_MODEL, meanstructure=True)
+    d = m.prepare(hs_missing, missing="ml")
+    prob = m.problem(d)
+    theta = m.start(d)
+    Sigma, mu = (np.asarray(x) for x in prob.ram.implied(jnp.asarray(theta)))
+    ll = np.asarray(prob.loglik_cases(jnp.asarray(theta), {k: jnp.asarray(v) for k, v in d.items()}))
+    Y = np.where(d["obs"], d["Y"], np.nan)
+    for i in range(0, len(Y), 7):
+        o = d["obs"][i]
+        ref = stats.multivariate_normal(mu[o], Sigma[np.ix_(o, o)]).logpdf(Y[i, o])
+        assert ll[i] == pytest.approx(ref, abs=1e-10)
+    total = float(prob.loglik(jnp.asarray(theta), {k: jnp.asarray(v) for k, v in d.items()}))
+    assert total == pytest.approx(ll.sum(), rel=1e-12)
+
+
+def test_gradient_agrees_with_finite_differences(hs_missing):
+    m = Model(HS_MODEL, meanstructure=True)
+    d = m.prepare(hs_missing, missing="ml")
+    prob = m.problem(d)
+    jd = {k: jnp.asarray(v) for k, v in d.items()}
+    theta = m.start(d) * 1.05
+    import jax
+    g = np.asarray(jax.grad(prob.loglik)(jnp.asarray(theta), jd))
+    h = 1e-6
+    fd = np.array([(float(prob.loglik(jnp.asarray(theta + h * e), jd))
+                    - float(prob.loglik(jnp.asarray(theta - h * e), jd))) / (2 * h)
+                   for e in np.eye(len(theta))])
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-5)
+
+
+def test_scores_sum_to_gradient_and_vanish_at_optimum(hs):
+    res = Model(HS_MODEL).fit(hs)
+    prob = res.spec.problem
+    jd = {k: jnp.asarray(v) for k, v in res.data.items()}
+    s = np.asarray(compiled(prob, "scores")(jnp.asarray(res.theta), jd))
+    assert s.shape == (301, 21)
+    np.testing.assert_allclose(s.sum(0), 0.0, atol=1e-5)
+
+
+def test_definition_variables_equal_fixed_loadings_when_times_are_common():
+    rng = np.random.default_rng(3)
+    n, T = 400, np.array([0.0, 1.0, 2.0, 3.0])
+    eta = rng.multivariate_normal([10, 2], [[4, 0.5], [0.5, 1]], n)
+    Y = eta[:, :1] + eta[:, 1:] * T + rng.normal(0, 1, (n, 4))
+    df = pd.DataFrame(Y, columns=[f"y{j}" for j in range(4)])
+    for j in range(4):
+        df[f"t{j}"] = T[j]
+    common = ("i =~ 1*y0 + 1*y1 + 1*y2 + 1*y3\n s =~ 0*y0 + 1*y1 + 2*y2 + 3*y3\n"
+              "i ~ 1; s ~ 1; y0 ~ 0*1; y1 ~ 0*1; y2 ~ 0*1; y3 ~ 0*1\n"
+              "y0 ~~ e*y0; y1 ~~ e*y1; y2 ~~ e*y2; y3 ~~ e*y3")
+    defvar = common.replace("0*y0 + 1*y1 + 2*y2 + 3*y3",
+                            "data.t0*y0 + data.t1*y1 + data.t2*y2 + data.t3*y3")
+    a = Model(common, meanstructure=True).fit(df)
+    b = Model(defvar).fit(df)
+    assert b.spec.problem.has_defvars
+    assert b.llf == pytest.approx(a.llf, abs=1e-6)
+    np.testing.assert_allclose(b.params.to_numpy(), a.params.to_numpy(), atol=1e-5)
+    np.testing.assert_allclose(b.bse.to_numpy(), a.bse.to_numpy(), rtol=1e-4)
+
+
+def test_definition_variables_individual_times_recover_growth():
+    rng = np.random.default_rng(4)
+    n = 600
+    T = np.arange(5.0) + rng.uniform(-0.3, 0.3, (n, 5))
+    T[:, 0] = 0
+    eta = rng.multivariate_normal([50, 3], [[9, 0.6], [0.6, 0.5]], n)
+    Y = eta[:, :1] + eta[:, 1:] * T + rng.normal(0, 1.0, (n, 5))
+    Y[rng.random((n, 5)) < 0.1] = np.nan      # missing outcomes: FIML through the mask
+    Y[:, 0] = np.where(np.isnan(Y).all(1), 50.0, Y[:, 0])
+    df = pd.DataFrame(Y, columns=[f"y{j}" for j in range(5)])
+    for j in range(5):
+        df[f"t{j}"] = T[:, j]
+    syntax = ("i =~ " + " + ".join(f"1*y{j}" for j in range(5)) + "\n"
+              "s =~ " + " + ".join(f"data.t{j}*y{j}" for j in range(5)) + "\n"
+              "i ~ 1; s ~ 1\n" + "\n".join(f"y{j} ~ 0*1; y{j} ~~ e*y{j}" for j in range(5)))
+    res = Model(syntax).fit(df, missing="ml")
+    est = res.params
+    assert est["i~1"] == pytest.approx(50, abs=0.4)
+    assert est["s~1"] == pytest.approx(3, abs=0.1)
+    assert est["e"] == pytest.approx(1.0, abs=0.1)
+    assert est["s~~s"] == pytest.approx(0.5, abs=0.1)
+    z = (est["s~1"] - 3) / res.bse["s~1"]
+    assert abs(z) < 4
