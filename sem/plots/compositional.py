@@ -104,9 +104,6 @@ def partial_correlation_graph(pcor: Any, *, top: int | None = None,
     if variances is not None:
         v = pd.Series(variances).reindex(M.columns).to_numpy(dtype=float)
         sizes = 300.0 + 1500.0 * np.sqrt(v / np.nanmax(v))
-    nx.draw_networkx_nodes(g, pos, ax=ax, node_size=sizes, node_color="#dddddd",
-                           edgecolors="#444444")
-    nx.draw_networkx_labels(g, pos, ax=ax, font_size=9)
     edges = list(g.edges(data=True))
     if edges:
         nx.draw_networkx_edges(
@@ -116,6 +113,13 @@ def partial_correlation_graph(pcor: Any, *, top: int | None = None,
         nx.draw_networkx_edge_labels(
             g, pos, ax=ax, font_size=7,
             edge_labels={(a, b): f"{d['pcor']:.2f}" for a, b, d in edges})
+    nodes = nx.draw_networkx_nodes(g, pos, ax=ax, node_size=sizes, node_color="#dddddd",
+                                   edgecolors="#444444")
+    nodes.set_zorder(3)
+    for text in nx.draw_networkx_labels(g, pos, ax=ax, font_size=9).values():
+        text.set_zorder(4)
+    ax.text(0.0, 0.0, "red: positive, blue: negative; width ∝ |ρ|",
+            transform=ax.transAxes, fontsize=8, color="#444444")
     ax.set_title(title)
     ax.set_axis_off()
     fig.tight_layout()
