@@ -170,8 +170,10 @@ def _given_stats(gamma: np.ndarray, P: Parts, given: Any) -> tuple[list[int], np
         try:
             cf = linalg.cho_factor(ATT, lower=True)
         except linalg.LinAlgError:
+            Gs = centring_matrix(len(S))  # clr covariance of the subcomposition S
             raise DataError("the given parts are degenerate among themselves: "
-                            + _describe_null(gamma[np.ix_(S, S)], P.parts[S])) from None
+                            + _describe_null(Gs @ gamma[np.ix_(S, S)] @ Gs,
+                                             P.parts[S])) from None
         ATU = A[np.ix_(T, U)]
         R = R - ATU.T @ linalg.cho_solve(cf, ATU)
         R = (R + R.T) / 2

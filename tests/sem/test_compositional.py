@@ -472,6 +472,10 @@ def test_degenerate_covariances_are_named(cups):
     X["g"] = 2.0 * np.exp(np.log(cups).mean(axis=1))
     with pytest.raises(DataError, match=r"constant clr.*\['g'\]"):
         partial_variances(X)
+    with pytest.raises(DataError, match="given parts are degenerate.*Al2/Al"):
+        partial_correlations(X.assign(Al2=3.0 * X["Al"]), given=["Al", "Al2", "Na"])
+    with pytest.raises(DataError, match=r"\['Al2'\] are \(numerically\) determined"):
+        partial_variances(X.assign(Al2=3.0 * X["Al"]), given=["Al", "Na"])
     with pytest.raises(DataError, match="not a clr covariance"):
         clr_precision(np.cov(np.log(cups.to_numpy()), rowvar=False))
 
