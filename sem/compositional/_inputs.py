@@ -54,11 +54,12 @@ def _to_table(X: Any, name: str) -> Parts:
         if nonnum:
             raise DataError(f"{name}: values must be numeric; non-numeric columns "
                             f"{nonnum!r}")
-        return Parts(X.to_numpy(dtype=np.float64, copy=True), X.index, X.columns, "frame")
+        return Parts(X.to_numpy(dtype=np.float64, na_value=np.nan, copy=True), X.index,
+                     X.columns, "frame")
     if isinstance(X, pd.Series):
         row = pd.Index([X.name if X.name is not None else 0])
-        return Parts(X.to_numpy(dtype=np.float64, copy=True)[None, :], row, X.index,
-                     "series")
+        return Parts(X.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)[None, :], row,
+                     X.index, "series")
     try:
         arr = np.array(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -112,17 +112,18 @@ def clr_precision_values(gamma: np.ndarray, parts: pd.Index, c: float | None = N
             f"covariance has rank at most {n - 1} < D - 1 = {D - 1}, so the plain "
             "estimator is singular. Use shrinkage='basis' (Jin, Notredame & Erb 2022), "
             "'ledoit-wolf' or 'oas', or condition on fewer parts with given=[...]")
-    if c is None:
-        c = np.trace(gamma) / (D * (D - 1))
-    if not c > 0:
+    if not np.trace(gamma) > 0:
         raise DataError("the clr covariance is zero: every sample has the same "
                         "composition")
-    A = gamma + c
-    w = np.linalg.eigvalsh(A)
-    if w[0] <= _rank_tol(D) * w[-1]:
+    c = np.trace(gamma) / (D * (D - 1)) if c is None else float(c)
+    if not c > 0:
+        raise ValueError(f"c must be positive; got {c}")
+    w = np.linalg.eigvalsh(gamma)  # w[0] ≈ 0 belongs to 1; the rest must be > 0
+    if w[1] <= _rank_tol(D) * w[-1]:
         raise DataError("the clr covariance is singular (rank < D - 1), so partial "
                         "correlations given all other parts are undefined: "
                         + _describe_null(gamma, parts))
+    A = gamma + c  # Γ + c11ᵀ
     inv = linalg.cho_solve(linalg.cho_factor(A, lower=True), np.eye(D))
     Gm = centring_matrix(D)
     omega = Gm @ (inv - 1.0 / (c * D * D)) @ Gm
