@@ -30,6 +30,11 @@ def centring_matrix(D: int) -> np.ndarray:
     return np.eye(D) - 1.0 / D
 
 
+def check_ddof(P: Parts, ddof: int) -> None:
+    if not isinstance(ddof, (int, np.integer)) or not 0 <= ddof < P.n:
+        raise DataError(f"ddof must be an integer in 0..n-1 = 0..{P.n - 1}; got {ddof!r}")
+
+
 def clr_cov_values(P: Parts, ddof: int = 1, shrinkage: str | None = None
                    ) -> tuple[np.ndarray, dict]:
     """Γ (D, D) for validated parts, and an info dict (empty for the plain estimator).
@@ -38,8 +43,7 @@ def clr_cov_values(P: Parts, ddof: int = 1, shrinkage: str | None = None
     Shrunk: Γ = G C_B G with C_B the shrinkage covariance of B = log C(x)
     (Jin, Notredame & Erb 2022); without shrinkage G cov(B) G equals the plain Γ.
     """
-    if not isinstance(ddof, (int, np.integer)) or not 0 <= ddof < P.n:
-        raise DataError(f"ddof must be an integer in 0..n-1 = 0..{P.n - 1}; got {ddof!r}")
+    check_ddof(P, ddof)
     if shrinkage is None:
         Z = _clr_values(P.values)
         Zc = Z - Z.mean(axis=0)

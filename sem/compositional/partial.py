@@ -68,7 +68,7 @@ from scipy import linalg
 from ..errors import DataError
 from ._inputs import (Parts, check_for_statistics, out_square, out_vector, part_positions,
                       read_parts)
-from .covariance import centring_matrix, clr_cov_values
+from .covariance import centring_matrix, check_ddof, clr_cov_values
 
 _EPS = np.finfo(np.float64).eps
 
@@ -210,6 +210,7 @@ def partial_correlations(X: Any, given: Any = None, *, shrinkage: str | None = N
         Jin, Notredame & Erb 2022), "ledoit-wolf" or "oas" — usable when D > n.
     ddof: divisor n - ddof of the covariance (partial correlations do not depend on it).
 
+    With shrinkage and ``given``, the covariance is shrunk once, on all D parts.
     Returns a (D, D) DataFrame labelled by the parts (unit diagonal), or (|U|, |U|) for
     the parts U not in ``given``; numpy in, numpy out. With shrinkage, the DataFrame's
     ``.attrs`` hold the intensity.
@@ -268,14 +269,15 @@ def normalized_partial_correlations(X: Any, normalizer: Any = None, ddof: int = 
     linearly dependent) and the ordinary precision K of the other D - 1 coordinates
     gives -K_ij/√(K_ii K_jj) and 1/K_ii, reported for the parts outside R, where they
     equal the compositional ρ_ij and π_i. A part that is constant across samples (a
-    spike-in of known amount) is accepted here when it is in R. For the clr (R = all parts) the
-    Moore-Penrose inverse of cov(clr) is taken instead (``numpy.linalg.pinv``), which
-    cross-checks the closed form. Returns (DataFrame, Series) labelled by the parts
-    reported (numpy in, numpy out).
+    spike-in of known amount) is accepted here when it is in R. For the clr (R = all
+    parts) the Moore-Penrose inverse of cov(clr) is taken instead
+    (``numpy.linalg.pinv``), which cross-checks the closed form. Returns
+    (DataFrame, Series) labelled by the parts reported (numpy in, numpy out).
     """
     P = read_parts(X)
     w = _weights(P, normalizer)
     check_for_statistics(P, allow=set(np.flatnonzero(w).tolist()))
+    check_ddof(P, ddof)
     l = np.log(P.values)
     y = l - (l @ w)[:, None]
     yc = y - y.mean(axis=0)
