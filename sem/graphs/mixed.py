@@ -31,6 +31,7 @@ import sympy as sp
 from ..errors import SpecificationError
 from . import oneconnection as oc
 from . import parametrization as par
+from . import symbolic
 
 
 def _label(x) -> str:
@@ -263,7 +264,7 @@ class MixedGraph:
     @cached_property
     def _symbols(self):
         names = self.parameter_names()
-        syms = sp.symbols(names, seq=True)
+        syms = [sp.Symbol(s) for s in names]
         E = len(self._D)
         return syms[:E], syms[E:E + self.n], syms[E + self.n:]
 
@@ -370,27 +371,8 @@ class MixedGraph:
 
     @cached_property
     def _ring(self):
-        """sympy PolyRing over ZZ in (λ, ω); C, Δ and N = Cᵀ Ω C as ring elements."""
-        lam_s, wd_s, wb_s = self._symbols
-        R, *gens = sp.ring(list(lam_s) + list(wd_s) + list(wb_s), sp.ZZ)
-        E = len(self._D)
-        lam, wd, wb = gens[:E], gens[E:E + self.n], gens[E + self.n:]
-        C, det = oc.evaluate_ring(self.program(), lam, R.one)
-        n = self.n
-        OC = [[wd[l] * C[l][j] for j in range(n)] for l in range(n)]
-        for (k, l), w in zip(self._B, wb):
-            for j in range(n):
-                OC[k][j] += w * C[l][j]
-                OC[l][j] += w * C[k][j]
-        N = {}
-        for i in range(n):
-            for j in range(i, n):
-                acc = R.zero
-                for l in range(n):
-                    if C[l][i] and OC[l][j]:
-                        acc += C[l][i] * OC[l][j]
-                N[i, j] = acc
-        return R, C, det, N
+        """(R, C, Δ, N) in sympy's PolyRing ZZ[λ, ω] (``sem.graphs.symbolic``)."""
+        return symbolic.ring_numerators(self)
 
     def covariance_symbolic(self):
         """(N, Δ²): Σ = N / Δ² with N = Cᵀ Ω C (a sympy Matrix of polynomials in the
@@ -401,17 +383,17 @@ class MixedGraph:
         R, C, det, N = self._ring
         M = sp.zeros(self.n, self.n)
         for (i, j), p in N.items():
-            M[i, j] = M[j, i] = p.as_expr()
-        return M, sp.Pow(det.as_expr(), 2, evaluate=False)
+            M[i, j] = M[j, i] = symbolic.to_expr(p)
+        return M, sp.Pow(symbolic.to_expr(det), 2, evaluate=False)
 
     def determinant_symbolic(self) -> sp.Expr:
         """Δ = det(I − Λ) = Σ over sets of disjoint cycles of Π(−λ^c)."""
-        return self._ring[2].as_expr()
+        return symbolic.to_expr(self._ring[2])
 
     def adjugate_symbolic(self) -> sp.Matrix:
         """C = adj(I − Λ), C_ki = Σ over one-connections from k to i of their weights."""
         C = self._ring[1]
-        return sp.Matrix(self.n, self.n, lambda k, i: C[k][i].as_expr())
+        return sp.Matrix(self.n, self.n, lambda k, i: symbolic.to_expr(C[k][i]))
 
     def one_connections(self, source, target):
         """The one-connections from ``source`` to ``target``: (path, cycles) as label
