@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -72,26 +71,27 @@ class FiniteToOneReport:
                 f"{'is' if self.simple else 'is not'} simple")
 
 
-@lru_cache(maxsize=64)
-def _numeric_jacobian(n: int, D: tuple, B: tuple):
-    r, c = edge_index(D)
-    br, bc = edge_index(B)
-    E = len(D)
+def _vech_sigma(theta, r, c, br, bc):
+    """vech Σ(θ) by LU solves; the graph enters as index arrays, so one compiled
+    program serves every graph with the same (n, |D|, |B|)."""
+    E, nb = r.shape[0], br.shape[0]
+    n = theta.shape[0] - E - nb
+    L = jnp.zeros((n, n), theta.dtype).at[r, c].set(theta[:E])
+    W = jnp.diag(theta[E:E + n]).at[br, bc].set(theta[E + n:])
+    W = W.at[bc, br].set(theta[E + n:])
     iu = np.triu_indices(n)
+    return _solve_one(L, W)[iu]
 
-    def vech_sigma(theta):
-        L = jnp.zeros((n, n), theta.dtype).at[r, c].set(theta[:E])
-        W = jnp.diag(theta[E:E + n]).at[br, bc].set(theta[E + n:])
-        W = W.at[bc, br].set(theta[E + n:])
-        return _solve_one(L, W)[iu]
 
-    return jax.jit(jax.jacfwd(vech_sigma))
+_jacobian = jax.jit(jax.jacfwd(_vech_sigma))
 
 
 def _numeric_rank(g, rng, tol):
     L, W = g.random_parameters(seed=int(rng.integers(2 ** 31)))
     theta = g.params(L, W)
-    J = np.asarray(_numeric_jacobian(g.n, g._D, g._B)(jnp.asarray(theta)))
+    r, c = edge_index(g._D)
+    br, bc = edge_index(g._B)
+    J = np.asarray(_jacobian(jnp.asarray(theta), r, c, br, bc))
     J = J / np.maximum(np.linalg.norm(J, axis=0), 1e-300)
     sv = np.linalg.svd(J, compute_uv=False)
     return int(np.sum(sv > tol * sv[0])) if len(sv) and sv[0] > 0 else 0

@@ -183,12 +183,16 @@ class MixedGraph:
         return (f"MixedGraph(directed={list(self.directed)}, "
                 f"bidirected={list(self.bidirected)}, nodes={list(self.nodes)})")
 
+    def _key(self):
+        return (frozenset(self.nodes), frozenset(self.directed),
+                frozenset(frozenset(e) for e in self.bidirected))
+
     def __eq__(self, other):
-        return (isinstance(other, MixedGraph) and self.nodes == other.nodes
-                and set(self._D) == set(other._D) and set(self._B) == set(other._B))
+        """Equal as labelled graphs (same nodes and edges; node order may differ)."""
+        return isinstance(other, MixedGraph) and self._key() == other._key()
 
     def __hash__(self):
-        return hash((self.nodes, frozenset(self._D), frozenset(self._B)))
+        return hash(self._key())
 
     # -- conversions --------------------------------------------------------------
     def to_networkx(self) -> nx.MultiDiGraph:
@@ -377,14 +381,14 @@ class MixedGraph:
     def covariance_symbolic(self):
         """(N, Δ²): Σ = N / Δ² with N = Cᵀ Ω C (a sympy Matrix of polynomials in the
         ``l_*``/``w_*`` symbols, homogeneous of degree 1 in ω) and Δ = det(I − Λ) from
-        the cycle expansion; the denominator is returned as the unexpanded power Δ**2.
+        the cycle expansion; the denominator is returned as the (unexpanded) power Δ**2.
         Raises SpecificationError (suggesting the numeric path) for graphs too large
         to enumerate."""
         R, C, det, N = self._ring
         M = sp.zeros(self.n, self.n)
         for (i, j), p in N.items():
             M[i, j] = M[j, i] = symbolic.to_expr(p)
-        return M, sp.Pow(symbolic.to_expr(det), 2, evaluate=False)
+        return M, symbolic.to_expr(det) ** 2
 
     def determinant_symbolic(self) -> sp.Expr:
         """Δ = det(I − Λ) = Σ over sets of disjoint cycles of Π(−λ^c)."""
