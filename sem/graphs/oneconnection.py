@@ -142,17 +142,16 @@ def build_program(n: int, edges, *, max_cycles: int = MAX_CYCLES,
     for k in range(n):
         src.append(k), dst.append(k), mask.append(1 << k)
         parent.append(-1), pedge.append(-1), plen.append(0)
-    stack = list(range(n))
-    while stack:
-        p = stack.pop()
+    p = 0
+    while p < len(src):          # breadth first: paths come numbered by length
         for b, e in succ[dst[p]]:
             if mask[p] >> b & 1:
                 continue
             src.append(src[p]), dst.append(b), mask.append(mask[p] | 1 << b)
             parent.append(p), pedge.append(e), plen.append(plen[p] + 1)
-            stack.append(len(src) - 1)
             if len(src) > max_paths:
                 raise _too_large("directed paths", len(src), max_paths)
+        p += 1
 
     full_mask = (1 << n) - 1
     needed = {full_mask} | {full_mask & ~m for m in mask}
@@ -186,6 +185,7 @@ def build_program(n: int, edges, *, max_cycles: int = MAX_CYCLES,
     path_levels = []
     for ell in range(1, int(plen.max(initial=0)) + 1):
         idx = np.nonzero(plen == ell)[0]
+        assert idx[0] == np.sum(plen < ell) and idx[-1] - idx[0] + 1 == len(idx)
         path_levels.append((idx, np.asarray(parent)[idx], np.asarray(pedge)[idx]))
     return Program(n, edges, tuple(cycles), cyc_edges, tuple(subsets), tuple(levels),
                    tuple(path_levels), np.asarray(src), np.asarray(dst),
@@ -195,55 +195,83 @@ def build_program(n: int, edges, *, max_cycles: int = MAX_CYCLES,
 
 # -- evaluators ---------------------------------------------------------------------
 
-def _adjugate_det(prog: Program, lam, xp):
-    """C (B, n, n) and Δ (B,) from λ (B, E) by the one-connection program (float)."""
-    B = lam.shape[0]
-    ext = xp.concatenate([lam, xp.ones((B, 1), lam.dtype)], axis=1)
-    w = -xp.prod(ext[:, prog.cycle_edges], axis=-1)
-    w = xp.concatenate([w, xp.ones((B, 1), lam.dtype)], axis=1)
-    D = xp.zeros((B, len(prog.subsets)), lam.dtype).at[:, 0].set(1.0)
+_DENSE_LIMIT = 2_000_000   # one-hot summation matrices up to this many entries
+
+
+def _segment_sum(vals, seg, size):
+    """Σ of the rows of ``vals`` (T, b) into ``size`` rows by ``seg`` (static ints):
+    a dense one-hot matrix product (BLAS) when small, else a scatter."""
+    if size * len(seg) <= _DENSE_LIMIT:
+        H = np.zeros((size, len(seg)))
+        H[seg, np.arange(len(seg))] = 1.0
+        return jnp.asarray(H, vals.dtype) @ vals
+    return jax.ops.segment_sum(vals, seg, size)
+
+
+def _adjugate_det(prog: Program, lam):
+    """C (n, n, b) and Δ (b,) from λ (E, b) by the one-connection program.
+
+    Batch-last layout, so every step moves whole rows. Subsets of one size and paths
+    of one length are contiguous blocks (sorted subsets, breadth-first paths), so each
+    level writes one block of a preallocated array.
+    """
+    b = lam.shape[1]
+    ones = jnp.ones((1, b), lam.dtype)
+    ext = jnp.concatenate([lam, ones], axis=0)
+    w = -jnp.prod(ext[prog.cycle_edges], axis=1)                  # −λ^c, (n_cycles, b)
+    w = jnp.concatenate([w, ones], axis=0)
+    D = jnp.zeros((len(prog.subsets), b), lam.dtype).at[0].set(1.0)  # Δ(∅) = 1
     for tgt, src, cyc in prog.levels:
-        D = D.at[:, tgt].add(w[:, cyc] * D[:, src])
-    P = xp.ones((B, prog.n_paths), lam.dtype)
+        start = int(tgt[0])
+        size = int(tgt[-1]) - start + 1
+        D = D.at[start:start + size].set(_segment_sum(w[cyc] * D[src], tgt - start, size))
+    P = jnp.zeros((prog.n_paths, b), lam.dtype).at[:prog.n].set(1.0)  # trivial paths
     for idx, par, e in prog.path_levels:
-        P = P.at[:, idx].set(P[:, par] * lam[:, e])
+        P = P.at[int(idx[0]):int(idx[-1]) + 1].set(P[par] * lam[e])
     n = prog.n
-    pos = prog.path_src * n + prog.path_dst
-    C = xp.zeros((B, n * n), lam.dtype).at[:, pos].add(P * D[:, prog.path_comp])
-    return C.reshape(B, n, n), D[:, prog.full]
+    C = _segment_sum(P * D[prog.path_comp], prog.path_src * n + prog.path_dst, n * n)
+    return C.reshape(n, n, b), D[prog.full]
 
 
-@partial(jax.jit, static_argnums=0)
-def _evaluate_chunk(prog: Program, lam, omega):
-    C, det = _adjugate_det(prog, lam, jnp)
-    N = jnp.einsum("bki,bkl,blj->bij", C, omega, C)
-    return N / (det ** 2)[:, None, None], det
+def _sigma_chunk(prog: Program, lam, omega):
+    """Σ (n, n, b) and Δ (b,) from λ (E, b) and Ω (n, n, b)."""
+    C, det = _adjugate_det(prog, lam)
+    M = jnp.einsum("lkb,kjb->ljb", omega, C)                      # Ω C
+    N = jnp.einsum("lib,ljb->ijb", C, M)                          # Cᵀ Ω C
+    return N / (det ** 2)[None, None, :], det
+
+
+@partial(jax.jit, static_argnums=(0, 3))
+def _evaluate(prog: Program, lam, omega, chunk: int):
+    B = lam.shape[0]
+    k = B // chunk
+    lam_c = lam.reshape(k, chunk, -1).transpose(0, 2, 1)
+    om_c = omega.reshape(k, chunk, prog.n, prog.n).transpose(0, 2, 3, 1)
+    S, det = jax.lax.map(lambda a: _sigma_chunk(prog, *a), (lam_c, om_c))
+    return S.transpose(0, 3, 1, 2).reshape(B, prog.n, prog.n), det.reshape(B)
 
 
 def evaluate(prog: Program, lam, omega, *, chunk: int | None = None):
-    """Σ by the closed form for a batch of parameter points, in JAX.
+    """Σ by the closed form for a batch of parameter points, in JAX (jitted).
 
     lam: (B, E) edge weights in ``prog.edges`` order; omega: (B, n, n) symmetric.
-    Returns (Σ (B, n, n), Δ (B,)). Runs in chunks of ``chunk`` points (default: about
-    2·10⁷ array entries at a time) so memory stays bounded for large batches.
+    Returns (Σ (B, n, n), Δ (B,)). The batch runs in chunks of ``chunk`` points
+    (default 1024, fewer for large programs) so the work stays in cache.
     """
-    lam = jnp.asarray(lam, dtype=jnp.float64)
+    lam = jnp.asarray(lam, dtype=jnp.float64).reshape(-1, prog.n_edges)
     omega = jnp.asarray(omega, dtype=jnp.float64)
     B = lam.shape[0]
     if chunk is None:
-        width = prog.n_paths + len(prog.subsets) + prog.n ** 2 + 1
-        chunk = int(max(256, min(B, 2 * 10 ** 7 // width)))
-    if B <= chunk:
-        return _evaluate_chunk(prog, lam, omega)
+        width = prog.n_paths + len(prog.subsets) + 2 * prog.n ** 2 + 1
+        chunk = int(max(64, min(1024, 4 * 10 ** 6 // width)))
+    chunk = int(min(chunk, B))
     pad = (-B) % chunk
-    lam_p = jnp.concatenate([lam, jnp.zeros((pad,) + lam.shape[1:])])
-    om_p = jnp.concatenate([omega, jnp.broadcast_to(jnp.eye(prog.n), (pad,) +
-                                                     omega.shape[1:])])
-    k = (B + pad) // chunk
-    S, det = jax.lax.map(lambda a: _evaluate_chunk(prog, *a),
-                         (lam_p.reshape(k, chunk, -1),
-                          om_p.reshape(k, chunk, prog.n, prog.n)))
-    return S.reshape(-1, prog.n, prog.n)[:B], det.reshape(-1)[:B]
+    if pad:
+        lam = jnp.concatenate([lam, jnp.zeros((pad, lam.shape[1]))])
+        omega = jnp.concatenate([omega, jnp.broadcast_to(jnp.eye(prog.n),
+                                                         (pad, prog.n, prog.n))])
+    S, det = _evaluate(prog, lam, omega, chunk)
+    return S[:B], det[:B]
 
 
 def evaluate_modp(prog: Program, lam, p: int):
