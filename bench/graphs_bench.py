@@ -27,16 +27,8 @@ from sem.jaxconfig import jax
 
 
 def random_cyclic_graph(n, n_chords, n_bi, seed):
-    rng = np.random.default_rng(seed)
-    D = {(i, (i + 1) % n) for i in range(n)}
-    while len(D) < n + n_chords:
-        a, b = (int(x) for x in rng.choice(n, 2, replace=False))
-        D.add((a, b))
-    B = set()
-    while len(B) < n_bi:
-        a, b = sorted(int(x) for x in rng.choice(n, 2, replace=False))
-        B.add((a, b))
-    return MixedGraph(sorted(D), sorted(B))
+    """The cycle 0 → … → n−1 → 0 plus random chords and bidirected edges."""
+    return MixedGraph.random_cyclic(n, n_chords, n_bi, seed=seed)
 
 
 def best_of(f, repeat=3):

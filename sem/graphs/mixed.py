@@ -226,6 +226,27 @@ class MixedGraph:
         return cls(D, B, nodes=list(G.nodes), **kwargs)
 
     @classmethod
+    def random_cyclic(cls, n: int, n_chords: int, n_bidirected: int = 0, seed=0):
+        """A random cyclic graph on 0..n−1: the cycle 0 → 1 → … → n−1 → 0, plus
+        ``n_chords`` random directed edges (each closes cycles that overlap it) and
+        ``n_bidirected`` random bidirected edges. For tests and benchmarks."""
+        from ..estimation import seed_to_int
+
+        if n < 2 or n_chords > n * (n - 2) or n_bidirected > n * (n - 1) // 2:
+            raise SpecificationError(f"cannot place {n_chords} chords and "
+                                     f"{n_bidirected} bidirected edges on {n} nodes")
+        rng = np.random.default_rng(seed_to_int(seed))
+        D = {(i, (i + 1) % n) for i in range(n)}
+        while len(D) < n + n_chords:
+            a, b = (int(x) for x in rng.choice(n, 2, replace=False))
+            D.add((a, b))
+        B = set()
+        while len(B) < n_bidirected:
+            a, b = sorted(int(x) for x in rng.choice(n, 2, replace=False))
+            B.add((a, b))
+        return cls(sorted(D), sorted(B), nodes=range(n))
+
+    @classmethod
     def from_lavaan(cls, syntax: str, *, defaults: bool = False, **kwargs) -> "MixedGraph":
         """From lavaan syntax without latent variables (see ``sem.graphs.lavaan``)."""
         from .lavaan import graph_from_lavaan

@@ -134,7 +134,7 @@ def build_program(n: int, edges, *, max_cycles: int = MAX_CYCLES,
     # cycles through v inside U, with v = min(U): only cycles whose minimum is v
     # can lie inside U, so ``through`` is indexed by the cycle's smallest vertex.
 
-    # paths: DFS tree from every source; path 0..n-1 trivial
+    # paths from every source, breadth first; paths 0..n-1 are the trivial ones
     succ = [[] for _ in range(n)]
     for k, (a, b) in enumerate(edges):
         succ[a].append((b, k))
@@ -258,9 +258,11 @@ def evaluate(prog: Program, lam, omega, *, chunk: int | None = None):
     Returns (Σ (B, n, n), Δ (B,)). The batch runs in chunks of ``chunk`` points
     (default 1024, fewer for large programs) so the work stays in cache.
     """
-    lam = jnp.asarray(lam, dtype=jnp.float64).reshape(-1, prog.n_edges)
-    omega = jnp.asarray(omega, dtype=jnp.float64)
-    B = lam.shape[0]
+    omega = jnp.asarray(omega, dtype=jnp.float64).reshape(-1, prog.n, prog.n)
+    B = omega.shape[0]
+    lam = jnp.asarray(lam, dtype=jnp.float64).reshape(B, prog.n_edges)
+    if B == 0:
+        return jnp.zeros((0, prog.n, prog.n)), jnp.zeros((0,))
     if chunk is None:
         width = prog.n_paths + len(prog.subsets) + 2 * prog.n ** 2 + 1
         chunk = int(max(64, min(1024, 4 * 10 ** 6 // width)))

@@ -35,8 +35,11 @@ TABLE = {
 }
 
 
-@pytest.mark.parametrize("method", ["exact", "numeric"])
-@pytest.mark.parametrize("name", list(TABLE))
+NUMERIC = ["2-cycle", "bow", "3-cycle", "4-cycle+1<->3", "EX_G 1<->2 cycle, 2->3"]
+
+
+@pytest.mark.parametrize("name, method", [(k, "exact") for k in TABLE] +
+                         [(k, "numeric") for k in NUMERIC])
 def test_finite_to_one_table(name, method):
     g, simple, q, rank = TABLE[name]
     rep = g.generically_finite_to_one(method=method, seed=1)
@@ -70,15 +73,11 @@ def test_three_cycle_fiber_has_two_points():
 
 def _span_equal(polys, expected, gens):
     """Exact: the coefficient vectors of both lists span the same Q-space."""
-    def mat(ps):
-        rows = [sp.Poly(p, *gens).as_dict() for p in ps]
-        monos = sorted({m for r in rows for m in r})
-        return sp.Matrix([[r.get(m, 0) for m in monos] for r in rows]), monos
-    A, ma = mat(polys)
-    B, mb = mat(expected)
-    allm = sorted(set(ma) | set(mb))
-    A = sp.Matrix([[sp.Poly(p, *gens).as_dict().get(m, 0) for m in allm] for p in polys])
-    B = sp.Matrix([[sp.Poly(p, *gens).as_dict().get(m, 0) for m in allm] for p in expected])
+    da = [sp.Poly(p, *gens).as_dict() for p in polys]
+    db = [sp.Poly(p, *gens).as_dict() for p in expected]
+    monos = sorted({m for d in da + db for m in d})
+    A = sp.Matrix([[d.get(m, 0) for m in monos] for d in da])
+    B = sp.Matrix([[d.get(m, 0) for m in monos] for d in db])
     return A.rank() == B.rank() == A.col_join(B).rank()
 
 
