@@ -23,8 +23,9 @@ an exact rational null space.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations_with_replacement
-from math import comb
+from math import comb, gcd, lcm
 
 import numpy as np
 import sympy as sp
@@ -43,7 +44,8 @@ def _pairs(n):
     return [(i, j) for i in range(n) for j in range(i, n)]
 
 
-def _groups(n, degree, allowed):
+@lru_cache(maxsize=32)
+def _groups(n, degree, allowed: tuple):
     """Monomials (sorted tuples of variable indices) of ``degree`` grouped by
     multidegree."""
     pairs = _pairs(n)
@@ -110,10 +112,9 @@ def _exact_kernel(g, monos, rng):
     A = sp.Matrix(_monomial_matrix(vals, monos).tolist())
     out = []
     for v in A.nullspace():
-        den = sp.ilcm(*[sp.fraction(x)[1] for x in v]) if len(v) else 1
+        den = lcm(*[int(sp.fraction(x)[1]) for x in v])
         ints = [int(x * den) for x in v]
-        gg = sp.igcd(*ints) if any(ints) else 1
-        out.append([x // gg for x in ints])
+        out.append([x // gcd(*ints) for x in ints])
     return out
 
 
@@ -241,7 +242,7 @@ def vanishing_ideal(g, degree: int, *, minimal: bool = False, variables=None, se
         raise ValueError("degree must be at least 1")
     syms = g.sigma_symbol_list()
     if variables is None:
-        allowed = list(range(len(syms)))
+        allowed = tuple(range(len(syms)))
     else:
         pos = {s: k for k, s in enumerate(syms)}
         S = g.sigma_symbols()
@@ -252,7 +253,7 @@ def vanishing_ideal(g, degree: int, *, minimal: bool = False, variables=None, se
             if v not in pos:
                 raise SpecificationError(f"{v} is not a covariance symbol of this graph")
             allowed.append(pos[v])
-        allowed = sorted(set(allowed))
+        allowed = tuple(sorted(set(allowed)))
     total = comb(len(allowed) + degree - 1, degree)
     if total > MAX_MONOMIALS:
         raise SpecificationError(

@@ -186,9 +186,9 @@ def fit(g, data, *, start=None, **kwargs):
     from ..model import Model
 
     df = _frame(g, data)
-    # variances of edge-less nodes get lavaan's start value ½ s_vv written out, so
-    # that a model made only of user rows still has a start column (see the report on
-    # sem.starts in tests/sem/test_graphs_fit.py)
+    # variances of edge-less nodes get lavaan's start value ½ s_vv written out: a
+    # table made only of user rows without start() trips sem.starts (the xfail test
+    # test_core_all_user_rows_without_start in tests/sem/test_graphs_fit.py)
     vstart = {v: 0.5 * float(np.var(df[nm].to_numpy(dtype=float)))
               for v, nm in zip(g.nodes, lavaan_names(g))}
     model = Model(to_lavaan(g, start=start, variance_start=vstart), fixed_x=False)

@@ -173,3 +173,14 @@ def test_variables_restriction_and_errors():
         g.vanishing_ideal(2, variables=[sp.Symbol("s_99")])
     with pytest.raises(SpecificationError, match="unknown node 7"):
         g.vanishing_ideal(2, variables=[(1, 7)])
+
+
+def test_exact_fallback_when_the_modular_lift_fails(monkeypatch):
+    """If rational reconstruction fails, the piece is redone over Q exactly."""
+    from sem.graphs import modp
+
+    g = TABLE["EX_F"][0]
+    expected = g.vanishing_ideal(2)
+    monkeypatch.setattr(modp, "lift_vector", lambda v, p=modp.PRIME: None)
+    polys = g.vanishing_ideal(2)
+    assert len(polys) == 3 and _span_equal(polys, expected, g.sigma_symbol_list())
