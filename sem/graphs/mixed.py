@@ -394,18 +394,24 @@ class MixedGraph:
             S = np.asarray(S)
         return S[0] if single else S
 
-    @cached_property
-    def _ring(self):
-        """(R, C, Δ, N) in sympy's PolyRing ZZ[λ, ω] (``sem.graphs.symbolic``)."""
-        return symbolic.ring_numerators(self)
+    def _ring_data(self, max_terms: int = symbolic.MAX_TERMS):
+        """(R, C, Δ, N) in sympy's PolyRing ZZ[λ, ω] (``sem.graphs.symbolic``),
+        computed once."""
+        if "_ring_cache" not in self.__dict__:
+            self.__dict__["_ring_cache"] = symbolic.ring_numerators(self, max_terms)
+        return self.__dict__["_ring_cache"]
 
-    def covariance_symbolic(self):
+    @property
+    def _ring(self):
+        return self._ring_data()
+
+    def covariance_symbolic(self, *, max_terms: int = symbolic.MAX_TERMS):
         """(N, Δ²): Σ = N / Δ² with N = Cᵀ Ω C (a sympy Matrix of polynomials in the
         ``l_*``/``w_*`` symbols, homogeneous of degree 1 in ω) and Δ = det(I − Λ) from
         the cycle expansion; the denominator is returned as the (unexpanded) power Δ**2.
         Raises SpecificationError (suggesting the numeric path) for graphs too large
-        to enumerate."""
-        R, C, det, N = self._ring
+        to enumerate or to expand (more than ``max_terms`` terms)."""
+        R, C, det, N = self._ring_data(max_terms)
         M = sp.zeros(self.n, self.n)
         for (i, j), p in N.items():
             M[i, j] = M[j, i] = symbolic.to_expr(p)

@@ -335,6 +335,22 @@ def evaluate_ring(prog: Program, lam, one):
     return C, D[prog.full]
 
 
+def term_counts(prog: Program):
+    """Numbers of one-connections: (counts (n, n) nested lists, number of cycle covers).
+    Distinct one-connections have distinct edge sets, so these are exactly the numbers
+    of terms of adj(I − Λ)_ki and of Δ."""
+    D = [0] * len(prog.subsets)
+    D[0] = 1
+    for tgt, src, _ in prog.levels:
+        for t, s in zip(tgt, src):
+            D[t] += D[s]
+    n = prog.n
+    C = [[0] * n for _ in range(n)]
+    for q in range(prog.n_paths):
+        C[prog.path_src[q]][prog.path_dst[q]] += D[prog.path_comp[q]]
+    return C, D[prog.full]
+
+
 def one_connections(prog: Program, k: int, i: int):
     """Yield the one-connections from k to i as (path, cycles): the path a vertex tuple
     from k to i, the cycles a tuple of vertex tuples (unit loops left out). Their

@@ -12,13 +12,40 @@ from functools import cmp_to_key
 import sympy as sp
 from sympy.core.basic import Basic
 
+from ..errors import SpecificationError
 from . import oneconnection as oc
 
 _CANONICAL = cmp_to_key(Basic.compare)   # the order sympy keeps Add/Mul arguments in
 
+#: Refuse symbolic work when N = Cᵀ Ω C could have more terms than this (an upper
+#: bound from the one-connection counts, within a factor ~1.5 on sparse graphs).
+MAX_TERMS = 300_000
 
-def ring_numerators(g):
-    """(R, C, Δ, N): the ring, C (n×n nested lists), Δ and N {(i, j): N_ij, i ≤ j}."""
+
+def numerator_term_bound(g) -> int:
+    """Upper bound on the total number of terms of N_ij, i ≤ j (before collecting)."""
+    C, _ = oc.term_counts(g.program())
+    n = g.n
+    nb = {v: [] for v in range(n)}
+    for k, l in g._B:
+        nb[k].append(l)
+        nb[l].append(k)
+    OC = [[C[l][j] + sum(C[k][j] for k in nb[l]) for j in range(n)] for l in range(n)]
+    return sum(C[l][i] * OC[l][j] for i in range(n) for j in range(i, n)
+               for l in range(n))
+
+
+def ring_numerators(g, max_terms: int = MAX_TERMS):
+    """(R, C, Δ, N): the ring, C (n×n nested lists), Δ and N {(i, j): N_ij, i ≤ j}.
+    Raises SpecificationError if N could exceed ``max_terms`` terms."""
+    bound = numerator_term_bound(g)
+    if bound > max_terms:
+        raise SpecificationError(
+            f"the graph is too large for symbolic one-connection expansion: the "
+            f"covariance numerators could have up to {bound} terms (limit {max_terms}). "
+            "Use the numeric path instead: covariance(..., method='solve') or "
+            "method='one_connection' (numeric), vanishing_ideal(..., verify='points'); or "
+            "raise max_terms= if you can wait")
     lam_s, wd_s, wb_s = g._symbols
     R, *gens = sp.ring(list(lam_s) + list(wd_s) + list(wb_s), sp.ZZ)
     E, n = len(g._D), g.n

@@ -351,3 +351,14 @@ def test_adjugate_identity_exact_on_arbitrary_digraphs(case):
     for i in range(n):
         for j in range(n):
             assert sum(A[i][k] * C[k][j] for k in range(n)) == (det if i == j else 0)
+
+
+def test_too_large_for_symbolic_expansion():
+    """A complete digraph on 7 nodes enumerates (2365 cycles) but its numerators would
+    have ~10⁸ terms: refused with a pointer to the numeric path, before any work."""
+    g = MixedGraph([(i, j) for i in range(7) for j in range(7) if i != j])
+    with pytest.raises(SpecificationError, match=r"up to \d+ terms.*method='solve'"):
+        g.covariance_symbolic()
+    L, W = g.random_parameters(seed=2, scale=0.1, size=4)
+    assert np.allclose(g.covariance(L, W, method="one_connection"),
+                       g.covariance(L, W, method="solve"), rtol=1e-12, atol=0)
