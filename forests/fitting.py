@@ -26,7 +26,7 @@ import numpy as np
 
 from sem.estimation import maximize, to_theta, to_unconstrained
 from sem.jaxconfig import jax, jnp
-from sem.optimize import bfgs
+from sem.optimize import OptResult, bfgs
 
 CHUNKS = (128, 8)         # batch sizes of fits (each compiles once per problem)
 CASE_CHUNK = (16,)        # batch size of score and case log-likelihood evaluations
@@ -71,6 +71,15 @@ def _objective(problem):
     return prepare, f
 
 
+def _value_and_grad(problem):
+    """f and ∇f, jitted once per problem: inner calls reuse one trace of the
+    likelihood (tracing, not compiling, dominates the first call of a small model)."""
+    key = (problem.cache_key(), "value_and_grad")
+    if key not in _COMPILED:
+        _COMPILED[key] = jax.jit(jax.value_and_grad(_objective(problem)[1]))
+    return _COMPILED[key]
+
+
 def _fd_hessian(grad, x):
     """Hessian by central differences of the analytic gradient (k gradient pairs, one
     vmapped call; compiles faster than ``jax.hessian`` and is accurate to ~1e-9)."""
@@ -80,20 +89,33 @@ def _fd_hessian(grad, x):
     return 0.5 * (G + G.T)
 
 
-def _fit_one(problem, max_iter, gtol):
+def _assess(problem):
+    """Objective, gradient, Hessian, its inverse and the Newton decrement at u."""
     prepare, f = _objective(problem)
+    fg = _value_and_grad(problem)
+
+    def at(u, data):
+        fu, g = fg(u, data)
+        H = _fd_hessian(lambda v: fg(v, data)[1], u)
+        L = jnp.linalg.cholesky(H)
+        pd = jnp.all(jnp.isfinite(L))
+        Hinv = jax.scipy.linalg.cho_solve((L, True), jnp.eye(H.shape[0], dtype=H.dtype))
+        dec = g @ (Hinv @ g)
+        return fu, g, H, jnp.where(pd, Hinv, 0.0), jnp.where(pd, dec, jnp.inf)
+
+    return prepare, f, at
+
+
+def _fit_one(problem, max_iter, gtol):
+    prepare, f, at = _assess(problem)
+    fg = _value_and_grad(problem)
 
     def one(u0, w, H0, data):
         data = prepare(data, w)
-        res = bfgs(jax.value_and_grad(lambda u: f(u, data)), u0, H0=H0,
+        res = bfgs(lambda u: fg(u, data), u0, H0=H0,
                    max_iter=max_iter, gtol=gtol)
-        H = _fd_hessian(jax.grad(lambda u: f(u, data)), res.x)
-        L = jnp.linalg.cholesky(H)
-        pd = jnp.all(jnp.isfinite(L))
-        eye = jnp.eye(H.shape[0], dtype=H.dtype)
-        Hinv = jax.scipy.linalg.cho_solve((L, True), eye)
-        dec = res.grad @ (Hinv @ res.grad)
-        return res, H, jnp.where(pd, Hinv, 0.0), jnp.where(pd, dec, jnp.inf)
+        _, _, H, Hinv, dec = at(res.x, data)
+        return res, H, Hinv, dec
 
     return one
 
@@ -106,8 +128,9 @@ def _compiled(problem, kind: str, **opts):
     prepare, f = _objective(problem)
     if kind == "fit":
         fn = jax.vmap(_fit_one(problem, **opts), in_axes=(0, 0, 0, None))
-    elif kind == "fit1":
-        fn = _fit_one(problem, **opts)
+    elif kind == "assess":
+        _, _, at = _assess(problem)
+        fn = lambda u, w, data: at(u, prepare(data, w))  # noqa: E731
     elif kind == "scores":
         def scores(u, w, data):
             d = prepare(data, w)
@@ -198,19 +221,15 @@ class NodeFitter:
 
     def _fit_sequential(self, W, U0, H0):
         """One ``sem.estimation.maximize`` call per weight vector (for comparison)."""
-        one = _compiled(self.problem, "fit1", max_iter=self.max_iter, gtol=self.gtol)
-        hess = _compiled(self.problem, "fit1", max_iter=0, gtol=self.gtol)
+        assess = _compiled(self.problem, "assess")
         outs = []
         for w, u0, h0 in zip(W, U0, H0):
             data = dict(self.data_np, w=w)
             opt = maximize(self.problem, data, self.theta_of(u0)[0][None],
                            max_iter=self.max_iter, gtol=self.gtol, H0=h0)
             u = self.u_of(opt.theta)
-            # the Hessian and Newton decrement at the optimum (zero extra iterations)
-            res, H, Hinv, dec = hess(jnp.asarray(u), jnp.asarray(w), jnp.asarray(h0),
-                                     self.data)
-            res = res._replace(status=jnp.asarray(opt.status),
-                               n_iter=jnp.asarray(opt.n_iter))
+            fu, g, H, Hinv, dec = assess(jnp.asarray(u), jnp.asarray(w), self.data)
+            res = OptResult(u, fu, g, opt.n_iter, opt.status)
             outs.append(jax.tree_util.tree_map(np.asarray, (res, H, Hinv, dec)))
         return jax.tree_util.tree_map(lambda *xs: np.stack(xs), *outs)
 

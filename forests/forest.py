@@ -24,7 +24,7 @@ from . import importance as _imp
 from .covariates import encode_covariates
 from .fitting import NodeFitter
 from .grow import GrowContext, grow, new_tree
-from .setup import prepare, setup
+from .setup import pad_covariates, prepare, setup
 from .tree import settings_from
 
 SAMPLING = ("subsample", "bootstrap")
@@ -43,17 +43,22 @@ def base_weights(n: int, seed: int, sampling: str, fraction: float) -> np.ndarra
     return w
 
 
+def tree_weights(n: int, size: int, seed: int, sampling: str, fraction: float):
+    """In-bag weights of one tree over the n cases, padded with zeros to ``size``."""
+    return np.r_[base_weights(n, seed, sampling, fraction), np.zeros(size - n)]
+
+
 def grow_task(payload: dict) -> list:
     """Grow some trees of a forest (runs in a worker: prepares the data itself)."""
     model = payload["model"]
-    frame, data = prepare(model, payload["frame"], payload["prepare_options"])
+    frame, data, _ = prepare(model, payload["frame"], payload["prepare_options"])
     problem = model.problem(data)
     fitter = NodeFitter(problem, data, max_iter=payload["settings"].max_iter)
-    covs = encode_covariates(frame, payload["covariates"])
+    w0 = np.asarray(data["w"], float)
+    covs = pad_covariates(encode_covariates(frame, payload["covariates"]), len(w0))
     ctx = GrowContext.build(fitter, covs, payload["settings"], payload["root_u"],
                             payload["root_h0"])
-    w0 = np.asarray(data["w"], float)
-    trees = [new_tree(w0 * base_weights(len(w0), s, payload["sampling"],
+    trees = [new_tree(w0 * tree_weights(len(frame), len(w0), s, payload["sampling"],
                                         payload["fraction"]), s, problem.param_names)
              for s in payload["seeds"]]
     return grow(ctx, trees)
@@ -144,7 +149,7 @@ class SEMForest(BaseEstimator):
                        seed=self.seed, max_iter=self.max_iter, sequential=sequential)
         mtry = self._check_params(len(shared.covariates))
         settings = settings_from(self, mtry=mtry)
-        n = shared.fitter.n
+        n, size = shared.n, shared.fitter.n
         seeds = [int(s) for s in tree_seeds(self.seed, int(self.n_trees))]
         payload = dict(model=self.model, frame=shared.frame, settings=settings,
                        covariates=[c.name for c in shared.covariates],
@@ -160,7 +165,7 @@ class SEMForest(BaseEstimator):
                                     shared.root_u, shared.root_h0)
             w0 = shared.fitter.w0
             for group in groups:
-                batch = [new_tree(w0 * base_weights(n, s, self.sampling,
+                batch = [new_tree(w0 * tree_weights(n, size, s, self.sampling,
                                                     self.sample_fraction), s,
                                   shared.param_names) for s in group]
                 trees.extend(grow(ctx, batch))
@@ -183,7 +188,7 @@ class SEMForest(BaseEstimator):
         self.covariates_ = [c.name for c in shared.covariates]
         self.covariate_kinds_ = {c.name: c.kind for c in shared.covariates}
         self.param_names_ = list(shared.param_names)
-        self.inbag_ = np.stack([t.base_weights for t in trees])
+        self.inbag_ = np.stack([t.base_weights[:shared.n] for t in trees])
         self.n_fits_ = shared.fitter.n_fits
         self._shared = shared
         self._covs = {c.name: c for c in shared.covariates}
@@ -223,8 +228,10 @@ class SEMForest(BaseEstimator):
 
     # -- other outputs --------------------------------------------------------------
     def _values(self, data=None) -> dict:
+        """Coded covariates of ``data`` (default: the training cases, unpadded)."""
         if data is None:
-            return {c: cov.values for c, cov in self._covs.items()}
+            n = self._shared.n
+            return {c: cov.values[:n] for c, cov in self._covs.items()}
         missing = [c for c in self.covariates_ if c not in data.columns]
         if missing:
             raise SpecificationError(f"covariates {missing} are not columns of the data")

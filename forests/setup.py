@@ -3,8 +3,14 @@
 The frame is prepared once (``model.prepare``, the likelihood-model protocol of
 ``sem.protocol``); every node, candidate child and out-of-bag evaluation is that one
 prepared data set under another case-weight vector, so compiled code is reused from
-node to node and tree to tree. The full-sample fit (through the same batched fitter, so no extra compilation) is the
-warm start of every root.
+node to node and tree to tree. The full-sample fit, through the same batched fitter,
+is the warm start of every root.
+
+Compiled code depends on the number of cases, so the frame is padded to the next size
+of the ladder 64, 96, 128, 192, 256, 384, … (2^j and 1.5·2^j) with copies of its
+first row that get weight 0 everywhere: data sets of similar size share compiled code
+(a forest's trees, a Boruta run's forests, a test suite), at most a third of the
+per-case work is spent on padding, and results are those of the unpadded data.
 """
 from __future__ import annotations
 
@@ -19,14 +25,15 @@ from sem.estimation import random_starts
 from sem.inference import invert_information
 from sem.optimize import STATUS
 
-from .covariates import encode_covariates
+from .covariates import NUMERIC, encode_covariates
 from .fitting import NodeFitter
 
 
 @dataclass
 class Shared:
     model: object
-    frame: pd.DataFrame
+    frame: pd.DataFrame            # the data as given (index reset), n rows
+    n: int                         # cases; arrays below have padded_size(n) rows
     data: dict
     problem: object
     fitter: NodeFitter
@@ -35,6 +42,14 @@ class Shared:
     root_u: np.ndarray
     root_h0: np.ndarray
     root_converged: bool
+
+
+def padded_size(n: int) -> int:
+    """The smallest of 64, 96, 128, 192, 256, 384, … that holds n."""
+    size = 64
+    while size < n:
+        size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
+    return size
 
 
 def model_variables(model) -> tuple:
@@ -58,16 +73,11 @@ def _check_protocol(model):
                 "start)")
 
 
-def prepare(model, frame: pd.DataFrame, options: dict | None):
-    """``model.prepare(frame)`` with one case per row of ``frame``."""
-    _check_protocol(model)
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"data must be a pandas DataFrame, got {type(frame).__name__}")
-    frame = frame.reset_index(drop=True)
-    data = model.prepare(frame, **(options or {}))
+def _prepare_rows(model, frame, options):
+    data = model.prepare(frame, **options)
     n = np.asarray(data["w"]).shape[0]
     if n != len(frame):
-        vars_ = list(model_variables(model))
+        vars_ = [v for v in model_variables(model) if v in frame.columns]
         empty = frame[vars_].isna().all(axis=1) if vars_ else None
         if empty is not None and empty.any() and n == len(frame) - int(empty.sum()):
             rows = np.nonzero(empty.to_numpy())[0][:5].tolist()
@@ -76,17 +86,56 @@ def prepare(model, frame: pd.DataFrame, options: dict | None):
                             "tree so that covariates and outcomes stay aligned")
         raise DataError(f"the node model kept {n} of {len(frame)} rows; a tree needs one "
                         "case per row")
-    return frame, data
+    return data
+
+
+def prepare(model, frame: pd.DataFrame, options: dict | None, *, pad: bool = True):
+    """``model.prepare`` of the frame padded to ``padded_size`` rows (padding weight 0).
+    Returns the frame (index reset), the prepared padded data, and the data of the
+    unpadded frame (for start values)."""
+    _check_protocol(model)
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(frame).__name__}")
+    if len(frame) == 0:
+        raise DataError("the data have no rows")
+    frame = frame.reset_index(drop=True)
+    options = dict(options or {})
+    n = len(frame)
+    exact = _prepare_rows(model, frame, options)
+    extra = padded_size(n) - n if pad else 0
+    if not extra:
+        return frame, exact, exact
+    padded = pd.concat([frame, frame.iloc[np.zeros(extra, dtype=int)]], ignore_index=True)
+    opts = dict(options)
+    if opts.get("weights") is not None:
+        opts["weights"] = np.r_[np.asarray(opts["weights"], float), np.zeros(extra)]
+    data = dict(_prepare_rows(model, padded, opts))
+    w = np.array(data["w"], dtype=float)
+    w[n:] = 0.0
+    data["w"] = w
+    return frame, data, exact
+
+
+def pad_covariates(covs, size: int):
+    """Covariate codes padded with missing values to ``size`` cases."""
+    for c in covs:
+        extra = size - c.values.shape[0]
+        if extra > 0:
+            fill = np.full(extra, np.nan if c.kind == NUMERIC else -1, dtype=c.values.dtype)
+            c.values = np.r_[c.values, fill]
+    return covs
 
 
 def setup(model, frame, covariates, *, prepare_options=None, n_starts: int = 1,
           seed: int = 0, max_iter: int = 500, sequential: bool = False) -> Shared:
-    frame, data = prepare(model, frame, prepare_options)
+    frame, data, exact = prepare(model, frame, prepare_options)
+    n = len(frame)
     names = default_covariates(model, frame) if covariates is None else list(covariates)
     covs = encode_covariates(frame, names, model_variables=model_variables(model))
+    pad_covariates(covs, np.asarray(data["w"]).shape[0])
     problem = model.problem(data)
     fitter = NodeFitter(problem, data, max_iter=max_iter, sequential=sequential)
-    theta0 = np.asarray(model.start(data), dtype=float)
+    theta0 = np.asarray(model.start(exact), dtype=float)
     starts = random_starts(theta0, n_starts, seed, positive=problem.positive)
     w = np.asarray(data["w"], float)
     U = np.stack([fitter.u_of(t) for t in starts])
@@ -100,7 +149,7 @@ def setup(model, frame, covariates, *, prepare_options=None, n_starts: int = 1,
     fb = fitter.fit(w[None], fb.u[best][None], fb.h0[best][None])
     converged = bool(fb.converged[0])
     inv = invert_information(fb.info[0])
-    if converged and inv.singular:
+    if np.isfinite(fb.llf[0]) and inv.singular:
         bad = [problem.param_names[i] for i in inv.null_params]
         raise SpecificationError(
             "the node model's information matrix is singular at the full-sample estimate, "
@@ -108,7 +157,6 @@ def setup(model, frame, covariates, *, prepare_options=None, n_starts: int = 1,
     if not converged:
         warnings.warn("the node model did not converge on the full sample "
                       f"({STATUS.get(int(fb.status[0]), 'not finite')}); trees start "
-                      "from this estimate",
-                      ConvergenceWarning, stacklevel=3)
-    return Shared(model, frame, data, problem, fitter, covs, list(problem.param_names),
+                      "from this estimate", ConvergenceWarning, stacklevel=3)
+    return Shared(model, frame, n, data, problem, fitter, covs, list(problem.param_names),
                   fb.u[0], fb.h0[0], converged)
