@@ -204,8 +204,8 @@ class Model:
         if missing != "ml":
             _data.check_sample_covariance(d, spec.vars.ov)
         theta0 = self.start(d, spec) if start is None else np.asarray(start, float)
-        self._check_identification(spec, d, theta0)
         spec.ram.check_nonsingular(theta0)
+        self._check_identification(spec, d, theta0)
         starts = random_starts(theta0, n_starts, seed, positive=spec.problem.positive)
         opt = maximize(spec.problem, d, starts, max_iter=max_iter)
         res = SEMResults(self, spec, d, opt, information=information, se=se,
@@ -231,6 +231,7 @@ class Model:
                    for df, w in zip(datasets, ws)]
         stacked = _data.stack(_data.pad_patterns(prepped))
         theta0 = self.start(prepped[0], spec)
+        spec.ram.check_nonsingular(theta0)
         self._check_identification(spec, prepped[0], theta0)
         rng_seed = seed_to_int(seed)
         starts = np.stack([

@@ -187,6 +187,8 @@ def build_partable(
             add(_row(f, "~1", "", 0, ustart=0.0, free=False))
 
     pt = pd.DataFrame(rows)
+    pt["start"] = pd.to_numeric(pt["start"], errors="coerce").astype(float)
+    pt["ustart"] = pd.to_numeric(pt["ustart"], errors="coerce").astype(float)
     _apply_equalities(pt, equalities)
     pt = _number_free(pt)
     pt.insert(0, "id", np.arange(1, len(pt) + 1))

@@ -93,24 +93,14 @@ def test_fit_input_errors():
         g.fit(d.to_numpy()[:, :3])
 
 
-# -- bugs found in the sem core while building this (not fixed here: core files) ----
+# -- two sem-core bugs found while building this, fixed in the core ---------------
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "sem core: Model.fit runs _check_identification (a Jacobian at jittered start "
-    "values) before RAM.check_nonsingular, so a singular I - A at the start values "
-    "can be reported as 'the model is not identified' instead of the singular-I-A "
-    "error (which written form triggers it depends on the jitter: the same model as "
-    "'y1 ~ start(1)*y2 + x2; y2 ~ start(1)*y1 + x1' gets the right message)"))
 def test_core_singular_start_reported_as_singular():
     d = pd.read_csv(DATA / "graphs_cyclic_data.csv")
     with pytest.raises(SpecificationError, match="singular"):
         sem.Model("y1 ~ start(1)*y2; y2 ~ start(1)*y1 + x1; y1 ~ x2").fit(d)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "sem core: when every row of the parameter table is user-written and none has "
-    "start(), the table's 'start' column holds only None (object dtype) and "
-    "sem.starts.start_values fails on np.isfinite(None)"))
 def test_core_all_user_rows_without_start():
     rng = np.random.default_rng(0)
     x = rng.normal(size=200)
