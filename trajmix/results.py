@@ -1,0 +1,219 @@
+"""Results of a growth-mixture fit: estimates, SEs, posteriors, class summaries."""
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from sem.errors import BoundaryWarning, ConvergenceWarning
+from sem.estimation import cached_jit, compiled
+from sem.inference import invert_information, sandwich, wald_table
+from sem.jaxconfig import jax, jnp
+
+from .report import estimates_table, report_function, report_spec
+
+
+def batched_information(prob, stacked, opts):
+    """Observed information matrices of many fits in one compiled call."""
+    theta = jnp.asarray(np.stack([o.theta for o in opts]))
+    data = {k: jnp.asarray(v) for k, v in stacked.items()}
+    H = compiled(prob, "hessian_many")(theta, data)
+    return [-np.asarray(h) for h in H]
+
+
+class GrowthMixtureResults:
+    """``params``, ``bse``, ``conf_int()``, ``llf``, ``aic``, ``bic``, ``n_params``,
+    ``estimates``, ``posterior``, ``converged`` and more (statsmodels-like)."""
+
+    def __init__(self, model, gdata, problem, opt, *, se="standard", order="auto",
+                 info=None, level=0.95):
+        self.model, self.data, self.problem, self.opt = model, gdata, problem, opt
+        self.level, self.se_type = level, se
+        arrays = gdata.arrays
+        self._jdata = {k: jnp.asarray(v) for k, v in arrays.items()}
+        self.theta = model.canonical(np.asarray(opt.theta, dtype=float), arrays, order)
+        self.llf = float(opt.llf)
+        self.converged = bool(opt.converged)
+        self.nobs = float(np.sum(arrays["w"]))
+        self.n_params = int(problem.n_params)
+        self._rows = report_spec(model.layout, model.curve, dict(
+            experts=model.experts, gating=model.gating, tvc=model._tvc_names(),
+            outcome="y"))
+        self._g = report_function(model.layout, model.curve, problem.class_prior)
+        self._vcov(info)
+
+    # -- inference ------------------------------------------------------------------
+    def _vcov(self, info):
+        k = self.n_params
+        if self.se_type == "none":
+            self.cov_theta = np.full((k, k), np.nan)
+            self.identified, self.null_params = True, []
+            return
+        if info is None:
+            info = -np.asarray(compiled(self.problem, "hessian")(jnp.asarray(self.theta),
+                                                                  self._jdata))
+        inv = invert_information(info)
+        self.information_matrix = info
+        self.identified = not inv.singular
+        self.null_params = [self.problem.param_names[i] for i in inv.null_params]
+        cov = inv.cov
+        if self.se_type == "robust":
+            s = np.asarray(compiled(self.problem, "scores")(jnp.asarray(self.theta),
+                                                            self._jdata))
+            cov = sandwich(cov, s, np.asarray(self.data.arrays["w"]))
+        elif self.se_type != "standard":
+            raise ValueError("se must be 'standard', 'robust' or 'none'")
+        self.cov_theta = cov
+
+    @cached_property
+    def _reported(self):
+        """Reported parameters and their delta-method covariance J Cov(θ) Jᵀ."""
+        g = self._g
+        fn = cached_jit(("trajmix-report", self.problem.cache_key()),
+                        lambda: lambda th, d: (g(th, d), jax.jacfwd(g)(th, d)))
+        val, J = fn(jnp.asarray(self.theta), self._jdata)
+        J = np.asarray(J)
+        return np.asarray(val), J @ self.cov_theta @ J.T
+
+    @property
+    def param_names(self) -> list[str]:
+        return [r["name"] for r in self._rows]
+
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series(self._reported[0], index=self.param_names, name="est")
+
+    @property
+    def bse(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.maximum(np.diag(self._reported[1]), 0)),
+                         index=self.param_names, name="se")
+
+    def cov_params(self) -> pd.DataFrame:
+        return pd.DataFrame(self._reported[1], index=self.param_names,
+                            columns=self.param_names)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        t = wald_table(self.params, self.bse, 1 - alpha)
+        return pd.DataFrame({"lower": t["ci.lower"].to_numpy(),
+                             "upper": t["ci.upper"].to_numpy()}, index=self.param_names)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return pd.Series(wald_table(self.params, self.bse)["pvalue"].to_numpy(),
+                         index=self.param_names)
+
+    @cached_property
+    def estimates(self) -> pd.DataFrame:
+        """A lavaan-style table: class, block, lhs, op, rhs, name, est, se, z, pvalue,
+        ci.lower, ci.upper."""
+        return estimates_table(self._rows, self.params, self.bse, self.level)
+
+    # -- information criteria -------------------------------------------------------
+    @property
+    def aic(self) -> float:
+        return -2 * self.llf + 2 * self.n_params
+
+    @property
+    def bic(self) -> float:
+        return -2 * self.llf + self.n_params * np.log(self.nobs)
+
+    @property
+    def sabic(self) -> float:
+        return -2 * self.llf + self.n_params * np.log((self.nobs + 2) / 24)
+
+    # -- classes --------------------------------------------------------------------
+    @cached_property
+    def posterior(self) -> pd.DataFrame:
+        """Posterior class probabilities p_ik ∝ π_ik f_k(y_i) (persons × classes)."""
+        P = np.asarray(self.problem.posterior(jnp.asarray(self.theta), self._jdata))
+        return pd.DataFrame(P, index=self.data.ids,
+                            columns=[f"class{k + 1}" for k in range(P.shape[1])])
+
+    @property
+    def classes(self) -> pd.Series:
+        """Modal class of each person (1..K)."""
+        return pd.Series(self.posterior.to_numpy().argmax(1) + 1, index=self.data.ids,
+                         name="class")
+
+    @property
+    def entropy(self) -> float:
+        """Relative entropy 1 − Σ_ik −p_ik log p_ik / (N log K) (1 = perfect separation)."""
+        K = self.model.n_classes
+        if K == 1:
+            return 1.0
+        P = np.clip(self.posterior.to_numpy(), 1e-300, 1)
+        w = self.data.arrays["w"]
+        return float(1 - np.sum(w[:, None] * -P * np.log(P)) / (w.sum() * np.log(K)))
+
+    @property
+    def class_shares(self) -> pd.Series:
+        return self.params[[f"c{k + 1}.share" for k in range(self.model.n_classes)]]
+
+    @property
+    def start_llfs(self) -> np.ndarray:
+        """Final log-likelihood of every start, best first."""
+        return np.sort(self.opt.start_llfs)[::-1]
+
+    @property
+    def replicated(self) -> int:
+        """Number of starts that reached the best log-likelihood (within 1e-3)."""
+        return self.opt.replication()
+
+    # -- admissibility ----------------------------------------------------------------
+    @property
+    def boundary(self) -> list[str]:
+        """Reasons the solution lies on the boundary: a class that (almost) empties, a
+        growth-factor covariance that is singular."""
+        out = []
+        share = self.posterior.to_numpy().mean(0)
+        for k, s in enumerate(share):
+            if s < 0.01:
+                out.append(f"class {k + 1} holds {s:.1%} of the persons")
+        lay = self.model.layout
+        for k in range(lay.K):
+            L = np.asarray(lay.unpack_class(jnp.asarray(self.theta), k)["L"])
+            ev = np.linalg.eigvalsh(L @ L.T)
+            if ev[0] < 1e-8 * max(ev[-1], 1e-300):
+                out.append(f"class {k + 1}'s growth-factor covariance is singular")
+        return out
+
+    def _warn(self):
+        if not self.converged:
+            warnings.warn(f"the optimizer did not converge ({self.opt.message})",
+                          ConvergenceWarning, stacklevel=3)
+        if self.boundary:
+            warnings.warn("boundary solution: " + "; ".join(self.boundary),
+                          BoundaryWarning, stacklevel=3)
+        if not self.identified:
+            warnings.warn("the information matrix is singular; parameters involved: "
+                          f"{self.null_params}", UserWarning, stacklevel=3)
+
+    # -- trajectories -----------------------------------------------------------------
+    def trajectories(self, times=None) -> pd.DataFrame:
+        """Class mean trajectories (at covariate means for expert models)."""
+        arrays = self.data.arrays
+        if times is None:
+            obs = arrays["T"][arrays["mask"]]
+            times = np.linspace(obs.min(), obs.max(), 50)
+        lay, curve = self.model.layout, self.model.curve
+        out = {"time": np.asarray(times)}
+        xbar = arrays["Xe"].mean(0) if lay.pe else None
+        for k in range(lay.K):
+            p = lay.unpack_class(jnp.asarray(self.theta), k)
+            eta = p["alpha"] + (p["beta"] @ jnp.asarray(xbar) if lay.pe else 0.0)
+            out[f"class{k + 1}"] = np.asarray(curve.mean_curve(jnp.asarray(times), p["nl"],
+                                                               eta))
+        return pd.DataFrame(out)
+
+    def summary(self) -> str:
+        from .summary import render
+
+        text = render(self)
+        print(text)
+        return text
+
+    def __repr__(self):
+        return (f"<GrowthMixtureResults K={self.model.n_classes} logL={self.llf:.3f} "
+                f"BIC={self.bic:.3f} converged={self.converged}>")
