@@ -8,6 +8,8 @@ decides which are relevant. ``select_covariates`` returns them: the covariates t
 mixture model's gating or expert networks would then use.
 
 Run:  .venv/bin/python examples/sem_forest.py [--fast] [--out output/forests]
+(a few minutes on 2 cores, most of it Boruta's 20 forests; --fast: seconds, a smoke
+run whose Boruta decisions stay tentative)
 """
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ def growth_model(df: pd.DataFrame) -> sem.Model:
 
 
 def select_covariates(df: pd.DataFrame, covariates=COVARIATES, *, n_trees: int = 200,
-                      max_runs: int = 20, boruta_trees: int = 50, seed: int = 0,
+                      max_runs: int = 20, boruta_trees: int = 30, seed: int = 0,
                       progress: bool = True):
     """The screening step: a score-based SEM forest and Boruta's test.
 
@@ -78,7 +80,7 @@ def main(argv=None):
     df = load_data()
     # --fast is a smoke run: Boruta needs 9 runs before it can confirm anything among
     # 13 covariates (0.5^9 < 0.05/13), so its decisions stay tentative
-    n_trees, runs, b_trees = (10, 3, 5) if a.fast else (200, 20, 50)
+    n_trees, runs, b_trees = (10, 3, 5) if a.fast else (200, 20, 30)
     selected, forest, boruta = select_covariates(df, n_trees=n_trees, max_runs=runs,
                                                  boruta_trees=b_trees, progress=not a.fast)
 

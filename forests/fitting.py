@@ -233,6 +233,16 @@ class NodeFitter:
             outs.append(jax.tree_util.tree_map(np.asarray, (res, H, Hinv, dec)))
         return jax.tree_util.tree_map(lambda *xs: np.stack(xs), *outs)
 
+    def jacobi_h0(self, u, w) -> np.ndarray | None:
+        """diag(1/|∇²f|) at u: the engine's Jacobi preconditioner, for problems that
+        ask for one (``problem.precondition``; badly scaled mixtures)."""
+        _, _, H, _, _ = _compiled(self.problem, "assess")(jnp.asarray(u), jnp.asarray(w),
+                                                           self.data)
+        d = np.abs(np.diag(np.asarray(H)))
+        if not np.all(np.isfinite(d)) or d.max() <= 0:
+            return None
+        return np.diag(1.0 / np.maximum(d, 1e-8 * d.max()))
+
     # -- per-case quantities -------------------------------------------------------
     def scores(self, U, W) -> np.ndarray:
         """Per-case scores ∂ℓ_i/∂u (D, n, k) at ``U`` (D, k); ``W`` (D, n) only enters

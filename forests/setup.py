@@ -139,8 +139,9 @@ def setup(model, frame, covariates, *, prepare_options=None, n_starts: int = 1,
     starts = random_starts(theta0, n_starts, seed, positive=problem.positive)
     w = np.asarray(data["w"], float)
     U = np.stack([fitter.u_of(t) for t in starts])
+    H0 = fitter.jacobi_h0(U[0], w) if getattr(problem, "precondition", False) else None
     for _ in range(4):          # resume fits that hit the iteration limit
-        fb = fitter.fit(np.tile(w, (len(U), 1)), U)
+        fb = fitter.fit(np.tile(w, (len(U), 1)), U, H0)
         if fb.converged.any() or not np.any(fb.status == 2):
             break
         U = fb.u
