@@ -29,8 +29,14 @@ def class_features(layout, theta) -> np.ndarray:
 
 def best_permutation(layout, theta, reference) -> np.ndarray:
     A, B = class_features(layout, theta), class_features(layout, reference)
-    scale = B.std(0) + 1e-3 * (np.abs(B).mean(0) + 1e-8)
-    cost = (((A[None, :, :] - B[:, None, :]) / scale) ** 2).sum(-1)   # ref j × fit k
+    # features on which the reference classes differ, scaled by that spread (a feature
+    # equal in every reference class, like a common θ, says nothing about labels)
+    scale = B.std(0)
+    keep = scale > 1e-8 * (np.abs(B).mean(0) + 1.0)
+    if not keep.any():
+        return np.arange(layout.K)
+    d = (A[None, :, keep] - B[:, None, keep]) / scale[keep]
+    cost = (d ** 2).sum(-1)                                            # ref j × fit k
     _, cols = linear_sum_assignment(cost)
     return cols                           # new class j = old class cols[j]
 

@@ -1,0 +1,92 @@
+"""Parameter recovery from data simulated from known populations."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from trajmix import GrowthMixture
+from trajmix.simulate import liu_perera_population, population_theta, simulate
+
+Y10 = [f"Y{j}" for j in range(1, 11)]
+T10 = [f"T{j}" for j in range(1, 11)]
+
+
+def within(res, truth, z=4.0):
+    for name, v in truth.items():
+        est, se = res.params[name], res.bse[name]
+        assert abs(est - v) <= z * se, f"{name}: {est:.4f} (se {se:.4f}) vs {v}"
+
+
+def test_bilinear_spline_full_moe_two_classes_n500():
+    """The issue's design: two classes, knots 3.5 and 5.5, 10 occasions, n = 500."""
+    pop, theta = liu_perera_population("full")
+    df = simulate(pop, theta, 500, seed=11)
+    res = pop.fit(df, y=Y10, t=T10, n_starts=8, seed=0)
+    assert res.converged
+    within(res, {"c1.knot": 3.5, "c2.knot": 5.5, "c1.theta": 1.0, "c2.theta": 1.0,
+                 "c1.mean_orig.eta0": 100, "c1.mean_orig.eta1": -5,
+                 "c1.mean_orig.eta2": -2.6, "c2.mean_orig.eta2": -3.4,
+                 "gate.c2.gx1": np.log(1.5), "gate.c2.gx2": np.log(1.7),
+                 "c1.beta_orig.eta0~ex1": 0.8849, "c2.beta_orig.eta0~ex2": 1.8773})
+    acc = (res.classes.to_numpy() == df["class"].to_numpy()).mean()
+    assert acc > 0.85
+
+
+def test_fit_many_matches_single_fits_and_reference_labels():
+    pop, theta = liu_perera_population("full")
+    sets = [simulate(pop, theta, 500, seed=s) for s in (21, 22, 23)]
+    many = pop.fit_many(sets, y=Y10, t=T10, n_starts=4, seed=0, reference=theta)
+    assert all(r.converged for r in many)
+    assert [list(r.params.index) for r in many][0] == list(many[2].params.index)
+    for r in many:                                   # classes matched to the population
+        assert r.params["c1.knot"] == pytest.approx(3.5, abs=0.2)
+        assert r.params["c2.knot"] == pytest.approx(5.5, abs=0.2)
+    one = pop.fit(sets[1], y=Y10, t=T10, n_starts=4, seed=0)
+    assert many[1].llf == pytest.approx(one.llf, abs=1e-4)
+    np.testing.assert_allclose(many[1].bse["c1.knot"], one.bse["c1.knot"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("curve, classes", [
+    ("linear", dict(mean=[10.0, 2.0], psi=[[4, .3], [.3, .5]], theta=1.0)),
+    ("quadratic", dict(mean=[10.0, 2.0, -0.2], psi=np.diag([4, .5, .01]), theta=1.0)),
+    ("negative_exponential", dict(mean=[10.0, 20.0], nl=[0.4], psi=[[4, 1], [1, 9]],
+                                  theta=1.0)),
+    ("jenss_bayley", dict(mean=[10.0, 3.0, -8.0], nl=[-0.5], psi=np.diag([4, .3, 2.]),
+                          theta=1.0)),
+])
+def test_single_class_curves_recover(curve, classes):
+    model = GrowthMixture(curve, 1)
+    theta = population_theta(model, [classes])
+    df = simulate(model, theta, 800, J=8, seed=5, missing="mcar", p_missing=0.1)
+    res = model.fit(df, y=[f"Y{j}" for j in range(1, 9)], t=[f"T{j}" for j in range(1, 9)],
+                    n_starts=3)
+    assert res.converged
+    truth = {f"c1.alpha.{f}": v for f, v in zip(model.curve.factors, classes["mean"])}
+    truth["c1.theta"] = 1.0
+    if model.layout.m:
+        truth[f"c1.{model.curve.nonlinear[0]}"] = classes["nl"][0]
+    within(res, truth)
+
+
+def test_time_varying_covariate_in_a_mixture():
+    model = GrowthMixture("linear", 2, tvc={"z": [f"z{j}" for j in range(1, 7)]})
+    theta = population_theta(model, [
+        dict(mean=[10.0, 1.0], psi=[[2, .2], [.2, .3]], theta=1.0, kappa=[0.5]),
+        dict(mean=[20.0, 3.0], psi=[[2, .2], [.2, .3]], theta=1.0, kappa=[1.5])],
+        gating=[[0.0]])
+    df = simulate(model, theta, 600, J=6, seed=9)
+    res = model.fit(df, y=[f"Y{j}" for j in range(1, 7)], t=[f"T{j}" for j in range(1, 7)],
+                    n_starts=4)
+    within(res, {"c1.kappa.z": 0.5, "c2.kappa.z": 1.5, "c1.alpha.eta1": 1.0,
+                 "c2.alpha.eta1": 3.0})
+
+
+def test_random_knot():
+    model = GrowthMixture("bilinear_spline", 1, random_knot=True)
+    theta = population_theta(model, [dict(mean=[50.0, 5.0, 1.5], knot=4.0, theta=1.0,
+                                          psi=np.diag([9.0, 0.5, 0.2, 0.3]))])
+    df = simulate(model, theta, 800, seed=13)
+    res = model.fit(df, y=Y10, t=T10, n_starts=3)
+    assert res.converged
+    within(res, {"c1.knot": 4.0, "c1.alpha_orig.eta1": 5.0, "c1.alpha_orig.eta2": 1.5},
+           z=5.0)
+    assert res.params["c1.psi.d_knot~~d_knot"] > 0
