@@ -241,6 +241,9 @@ class GrowthMixture:
                  reference=None, chunk: int | None = None, warn: bool = True):
         """Fit same-shaped data sets in one batched call (data sets × starts).
 
+        ``datasets``: data frames (prepared with the column arguments) or prepared
+        ``GrowthData``.
+
         Returns one result per data set with identical parameter names: classes are
         matched to the first data set's, or to a population given as ``reference``
         (a parameter vector θ of this model, e.g. ``trajmix.simulate``'s truth).
@@ -248,7 +251,8 @@ class GrowthMixture:
         from .labels import match_to_reference
         from .results import GrowthMixtureResults, batched_information
 
-        gds = [self.prepare(d, y, t, id=id, time=time, outcome=outcome) for d in datasets]
+        gds = [d if isinstance(d, _data.GrowthData) else
+               self.prepare(d, y, t, id=id, time=time, outcome=outcome) for d in datasets]
         stacked = _data.stack(gds)
         prob = self.problem()
         seed = seed_to_int(seed)
