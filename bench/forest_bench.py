@@ -26,50 +26,13 @@ import os
 import platform
 import time
 
-import numpy as np
-import pandas as pd
-
 import sem
 from forests import SEMForest
+from forests.designs import SCREENING_COVARIATES, lgcm_syntax, screening_data
 
-LGCM = """
-i =~ 1*X1 + 1*X2 + 1*X3 + 1*X4 + 1*X5
-s =~ 0*X1 + 1*X2 + 2*X3 + 3*X4 + 4*X5
-X1 ~~ r*X1
-X2 ~~ r*X2
-X3 ~~ r*X3
-X4 ~~ r*X4
-X5 ~~ r*X5
-i ~ 1
-s ~ 1
-X1 ~ 0*1
-X2 ~ 0*1
-X3 ~ 0*1
-X4 ~ 0*1
-X5 ~ 0*1
-"""
-COVARIATES = ["grp", "age", "edu", "site", "z1", "z2", "z3", "b1", "o1", "k1"]
-
-
-def design(n: int = 1000, seed: int = 1) -> pd.DataFrame:
-    """Growth data whose slope depends on grp (binary) and whose slope variance on edu
-    (ordered, 5 levels); intercept shifts with age > 0.5 (numeric) and site 2 (of 4);
-    z1–z3 (numeric), b1 (binary), o1 (ordered), k1 (3 levels) are noise."""
-    rng = np.random.default_rng(seed)
-    grp, age = rng.integers(0, 2, n), rng.normal(0, 1, n)
-    edu, site = rng.integers(0, 5, n), rng.integers(0, 4, n)
-    icept = rng.normal(10, 2, n) + 2 * (age > 0.5) + 3 * (site == 2)
-    slope = 2 + 2 * grp + rng.normal(0, 1, n) * np.where(edu >= 3, 1.5, 0.7)
-    Y = icept[:, None] + slope[:, None] * np.arange(5) + rng.normal(0, 1, (n, 5))
-    df = pd.DataFrame(Y, columns=[f"X{j}" for j in range(1, 6)])
-    df["grp"], df["age"] = pd.Categorical(grp), age
-    df["edu"] = pd.Categorical(edu, categories=range(5), ordered=True)
-    df["site"] = pd.Categorical(site)
-    df["z1"], df["z2"], df["z3"] = rng.normal(size=n), rng.normal(size=n), rng.uniform(size=n)
-    df["b1"] = pd.Categorical(rng.integers(0, 2, n))
-    df["o1"] = pd.Categorical(rng.integers(0, 4, n), categories=range(4), ordered=True)
-    df["k1"] = pd.Categorical(rng.integers(0, 3, n))
-    return df
+LGCM = lgcm_syntax()
+COVARIATES = SCREENING_COVARIATES
+design = screening_data
 
 
 def forest(model, method, n_trees, seed=0):

@@ -28,36 +28,10 @@ from scipy import stats
 
 import sem
 from forests import SEMTree
+from forests.designs import NULL_COVARIATES, lgcm_syntax, null_data
 
-LGCM = """
-i =~ 1*X1 + 1*X2 + 1*X3 + 1*X4 + 1*X5
-s =~ 0*X1 + 1*X2 + 2*X3 + 3*X4 + 4*X5
-X1 ~~ r*X1
-X2 ~~ r*X2
-X3 ~~ r*X3
-X4 ~~ r*X4
-X5 ~~ r*X5
-i ~ 1
-s ~ 1
-X1 ~ 0*1
-X2 ~ 0*1
-X3 ~ 0*1
-X4 ~ 0*1
-X5 ~ 0*1
-"""
-COVARIATES = ["num", "bin", "ord", "cat"]
-
-
-def null_data(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    icept, slope = rng.normal(10, 2, n), rng.normal(3, 1, n)
-    Y = icept[:, None] + slope[:, None] * np.arange(5) + rng.normal(0, 1, (n, 5))
-    df = pd.DataFrame(Y, columns=[f"X{j}" for j in range(1, 6)])
-    df["num"] = rng.normal(size=n)
-    df["bin"] = pd.Categorical(rng.integers(0, 2, n))
-    df["ord"] = pd.Categorical(rng.integers(0, 4, n), categories=range(4), ordered=True)
-    df["cat"] = pd.Categorical(rng.choice(["a", "b", "c"], n))
-    return df
+LGCM = lgcm_syntax()
+COVARIATES = NULL_COVARIATES
 
 
 def root_pvalues(model, df, **kw) -> dict:

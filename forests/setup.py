@@ -75,6 +75,7 @@ def _check_protocol(model):
 
 def _prepare_rows(model, frame, options):
     data = model.prepare(frame, **options)
+    data = dict(getattr(data, "arrays", data))   # trajmix wraps its arrays
     n = np.asarray(data["w"]).shape[0]
     if n != len(frame):
         vars_ = [v for v in model_variables(model) if v in frame.columns]

@@ -12,12 +12,13 @@ import sem
 from forests import SEMForest, SEMTree
 from sem.errors import DataError, SpecificationError
 
-from .conftest import LGCM, vignette_data
+from .conftest import vignette_data
 
 
 @pytest.fixture(scope="module")
 def small():
-    return vignette_data(n=300, seed=4)
+    # the vignette's size: the same compiled code as the other growth-model tests
+    return vignette_data(n=1000, seed=4)
 
 
 def test_covariate_with_one_level_gives_a_root_only_tree(small, lgcm):
@@ -79,13 +80,14 @@ def test_mtry_larger_than_the_number_of_covariates(small, lgcm):
                if nd.test is not None)
 
 
-def test_unidentified_model(small):
-    free = LGCM
-    for j in range(1, 6):
-        free = free.replace(f"X{j} ~ 0*1", f"X{j} ~ 1")   # 7 means for 5 moments
-    bad = sem.Model(free, meanstructure=True)
-    with pytest.raises(SpecificationError, match="not identified"):
-        SEMTree(bad, covariates=["P1"]).fit(small)
+def test_unidentified_model():
+    # a factor's variance and its single indicator's residual variance: one moment,
+    # two parameters
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(dict(x=rng.normal(size=200), g=rng.integers(0, 2, 200)))
+    bad = sem.Model("f =~ 1*x\nf ~~ a*f\nx ~~ b*x", meanstructure=True)
+    with pytest.raises(SpecificationError, match="not identified.*'a', 'b'|not identified.*'b', 'a'"):
+        SEMTree(bad, covariates=["g"]).fit(df)
 
 
 def _degenerate(df, rows):
@@ -124,14 +126,22 @@ def test_a_node_model_that_fails_to_converge_is_recorded(small, lgcm, method):
 
 
 def test_tiny_children_with_singular_covariances_never_crash(small, lgcm):
-    # min_bucket = 2 lets children hold fewer cases than the model has variables
+    # a level of 3 outlying cases and min_bucket = 2: its child has fewer cases than
+    # the model has variables, so its sample covariance is singular
+    df = small.copy()
+    df["site"] = pd.Categorical(np.where(np.arange(len(df)) < 3, "tiny",
+                                         np.where(np.arange(len(df)) % 2, "a", "b")))
+    df.loc[:2, [f"X{j}" for j in range(1, 6)]] += 40.0
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        tree = SEMTree(lgcm, covariates=["P1", "Noise"], method="score", min_N=4,
-                       min_bucket=2, alpha=1.0, max_depth=6).fit(small.head(60))
-        f = SEMForest(lgcm, covariates=["P1", "Noise"], method="score", min_N=4,
-                      min_bucket=2, n_trees=3, mtry=1, progress=False).fit(small.head(60))
+        tree = SEMTree(lgcm, covariates=["site", "P1"], method="score", min_N=4,
+                       min_bucket=2, alpha=1.0, max_depth=3).fit(df)
+        f = SEMForest(lgcm, covariates=["site", "P1"], method="score", min_N=4,
+                      min_bucket=2, n_trees=3, mtry=1, max_depth=3,
+                      progress=False).fit(df)
     assert tree.n_leaves_ >= 2
+    tiny = [nd for nd in tree.tree_.nodes if nd.n <= 3]
+    assert tiny and all(nd.is_leaf for nd in tiny)
     assert np.isfinite(f.variable_importance_["P1"])
 
 

@@ -52,10 +52,11 @@ def test_basic_splitting_designs(univariate, method):
         assert tree.tree_.root.rule.describe() == expected, (name, method)
 
 
-# semtree tests/testthat/test-splitting-unordered.R (n = 200, five colours)
+# semtree tests/testthat/test-splitting-unordered.R (five colours; n = 200 there, 500
+# here: the designs of this file share one compiled size)
 def test_unordered_five_levels_same_split_across_methods(univariate):
     rng = np.random.default_rng(2345)
-    n = 200
+    n = 500
     colour = pd.Categorical(rng.choice(["red", "green", "blue", "teal", "purple"], n))
     x = rng.normal(size=n) + np.where(np.asarray(colour) == "green", 20, 1)
     df = pd.DataFrame(dict(x=x, colour=colour))
@@ -67,7 +68,7 @@ def test_unordered_five_levels_same_split_across_methods(univariate):
 # semtree tests/testthat/test-score-tests.R
 def test_score_designs(univariate):
     rng = np.random.default_rng(458)
-    n = 1000
+    n = 500         # semtree: 1000
     weather = pd.Categorical(rng.choice(["lightning", "rain", "sunshine", "snow"], n))
     w = np.asarray(weather)
     x = rng.normal(size=n) + np.where(w == "rain", 20, 0) + np.where(w == "sunshine", 40, 0)
@@ -98,7 +99,7 @@ def test_score_designs(univariate):
 # for the retired; p1 is the strongest predictor with and without Bonferroni
 def test_cfa_design_with_bonferroni():
     rng = np.random.default_rng(345)
-    N = 1000
+    N = 500         # semtree: 2000
     p1 = rng.choice(["retired", "in workforce", "unemployed"], N)
     p2 = rng.choice(["north", "south"], N)
     p3 = pd.Categorical(rng.choice([5, 9, 10, 11, 12, 13, 14, 15], N), ordered=True)
@@ -129,7 +130,7 @@ def test_fair3_keeps_the_number_of_comparisons(vignette, lgcm):
 
 def test_maxlr_tests_numeric_covariates_with_the_suplm_distribution(univariate):
     rng = np.random.default_rng(11)
-    n = 300
+    n = 500
     z = rng.normal(size=n)
     noise = rng.normal(size=n)
     df = pd.DataFrame(dict(x=rng.normal(size=n) + 1.5 * (z > 0.4), z=z, noise=noise))
@@ -188,7 +189,7 @@ def test_sequential_refits_grow_the_same_tree(univariate):
 
 def test_max_split_points_and_many_levels(univariate):
     rng = np.random.default_rng(9)
-    n = 400
+    n = 500
     z = rng.normal(size=n)
     region = pd.Categorical(rng.choice([f"r{i}" for i in range(14)], n))
     shift = np.isin(np.asarray(region), ["r3", "r7", "r11"])
@@ -202,3 +203,20 @@ def test_max_split_points_and_many_levels(univariate):
     score = SEMTree(univariate, covariates=["region", "z"], method="score",
                     max_depth=1).fit(df)
     assert set(score.tree_.root.rule.labels) == {"r3", "r7", "r11"}
+
+
+def test_a_trajmix_growth_model_is_a_node_model():
+    """A single-class trajmix growth model (individual measurement times) follows the
+    same protocol: the tree needs nothing else."""
+    mixture = pytest.importorskip("trajmix.mixture")
+    from trajmix.datasets import load
+
+    df = load("ecls_k2011")
+    df["EDU"] = pd.Categorical(df["EDU"], ordered=True)
+    model = mixture.GrowthMixture(curve="linear", n_classes=1)
+    opts = dict(y=[f"M{j}" for j in range(1, 10)], t=[f"T{j}" for j in range(1, 10)])
+    tree = SEMTree(model, covariates=["EDU", "INCOME"], method="score", max_depth=1,
+                   prepare_options=opts).fit(df)
+    assert tree.root_split_ in ("EDU", "INCOME")
+    assert tree.tree_.root.p < 1e-6
+    assert tree.param_names_[0] == "c1.alpha.eta0"
