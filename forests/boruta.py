@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.base import clone
+
+from .setup import default_covariates
 
 CONFIRMED, REJECTED, TENTATIVE = "confirmed", "rejected", "tentative"
 
@@ -68,9 +69,20 @@ def _shadow_name(name, taken):
 def boruta(forest, data=None, *, max_runs: int = 30, alpha: float = 0.05,
            quantile: float = 1.0, n_trees=None, seed=None, progress: bool = False):
     """Run Boruta with forests configured like ``forest`` (its settings, executor and
-    node model); ``data`` defaults to the forest's training data."""
-    frame = forest._shared.frame if data is None else data.reset_index(drop=True)
-    names = list(forest.covariates_)
+    node model); ``data`` defaults to the forest's training data (an unfitted forest
+    needs ``data``)."""
+    if data is None:
+        if not hasattr(forest, "trees_"):
+            raise AttributeError("boruta() of an unfitted forest needs data=")
+        frame = forest._shared.frame
+    else:
+        frame = data.reset_index(drop=True)
+    if hasattr(forest, "covariates_"):
+        names = list(forest.covariates_)
+    elif forest.covariates is not None:
+        names = list(forest.covariates)
+    else:
+        names = default_covariates(forest.model, frame)
     decision = {c: TENTATIVE for c in names}
     hits = dict.fromkeys(names, 0)
     runs = dict.fromkeys(names, 0)
@@ -89,10 +101,13 @@ def boruta(forest, data=None, *, max_runs: int = 30, alpha: float = 0.05,
             s = _shadow_name(c, set(aug.columns))
             aug[s] = frame[c].to_numpy()[rng.permutation(len(frame))]
             shadows[c] = s
-        f = clone(forest)
-        f.set_params(covariates=active + list(shadows.values()), importance=True,
-                     progress=progress, seed=int(rng.integers(2**31)),
-                     **({"n_trees": n_trees} if n_trees else {}))
+        # a new forest with the same settings (and the same executor: no deep copy)
+        params = dict(forest.get_params(deep=False),
+                      covariates=active + list(shadows.values()), importance=True,
+                      progress=progress, seed=int(rng.integers(2**31)))
+        if n_trees:
+            params["n_trees"] = n_trees
+        f = type(forest)(**params)
         f.fit(aug)
         vi = f.variable_importance_.fillna(0.0)
         shadow_vi = vi[list(shadows.values())].to_numpy()

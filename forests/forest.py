@@ -264,11 +264,11 @@ class SEMForest(BaseEstimator):
         self._check()
         return partial_dependence(self, covariate, parameter, grid, data)
 
-    def boruta(self, **options):
-        """Boruta's shadow-feature test of every covariate (``forests.boruta``)."""
+    def boruta(self, data=None, **options):
+        """Boruta's shadow-feature test of every covariate (``forests.boruta.boruta``;
+        options ``max_runs``, ``alpha``, ``quantile``, ``n_trees``, ``seed``)."""
         from .boruta import boruta
-        self._check()
-        return boruta(self, **options)
+        return boruta(self, data, **options)
 
 
 def _bar(total: int, on: bool, unit: str):

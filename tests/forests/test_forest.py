@@ -106,8 +106,14 @@ def test_bootstrap_sampling(vignette, lgcm):
     assert f.variable_importance_["P1"] > 10 * max(abs(f.variable_importance_["Noise"]), 1)
 
 
-def test_boruta_confirms_the_predictor(forest):
+def test_boruta_confirms_the_predictor(forest, vignette):
+    from concurrent.futures import ThreadPoolExecutor
+
     res = forest.boruta(max_runs=8, n_trees=6, seed=3)
+    with ThreadPoolExecutor(2) as ex:     # Boruta's forests use the forest's executor
+        again = clone(forest).set_params(executor=ex, trees_per_task=3).boruta(
+            vignette, max_runs=8, n_trees=6, seed=3)
+    pd.testing.assert_frame_equal(res.table, again.table)
     assert res.decision["P1"] == "confirmed"
     assert res.decision["Noise"] != "confirmed"
     assert res.selected == ["P1"]
