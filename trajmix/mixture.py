@@ -203,6 +203,46 @@ class GrowthMixture:
             out.append(th if first else th * rng.uniform(0.9, 1.1, th.shape))
         return np.stack(out)
 
+    def embed(self, result, arrays=None) -> np.ndarray:
+        """θ of this model that reproduces a nested fit ``result`` (same curve and
+        number of classes, fewer covariates): shared blocks are copied, new gating
+        slopes and expert effects start at 0, new covariate distributions at the
+        posterior-weighted class moments of the covariates. Fitting the finite mixture
+        first and starting the covariate models here is what the authors' OpenMx code
+        does; since the nested model's optimum is then reachable, adding covariates
+        can never lower the log-likelihood."""
+        other = result.model
+        if other.curve != self.curve or other.n_classes != self.n_classes:
+            raise SpecificationError("embed needs a fit with the same curve and classes")
+        arrays = result.data.arrays if arrays is None else arrays
+        lay, olay = self.layout, other.layout
+        theta = np.zeros(lay.size)
+        post = result.posterior.to_numpy()
+        for b in lay.blocks:
+            sl = slice(b.start, b.start + b.size)
+            ob = olay.find(b.name, b.cls if b.cls is not None else 0)
+            if b.name == "gate":
+                G = np.zeros((lay.K - 1, 1 + lay.pg))
+                og = np.asarray(result.theta[ob.start:ob.start + ob.size]).reshape(
+                    olay.K - 1, -1)
+                G[:, 0] = og[:, 0]
+                for j, name in enumerate(self.gating):
+                    if name in other.gating:
+                        G[:, 1 + j] = og[:, 1 + other.gating.index(name)]
+                theta[sl] = G.ravel()
+            elif b.name in ("mux", "phi"):
+                w = post[:, b.cls] / post[:, b.cls].sum()
+                X = arrays["Xe"]
+                mu = w @ X
+                if b.name == "mux":
+                    theta[sl] = mu
+                else:
+                    S = ((X - mu) * w[:, None]).T @ (X - mu)
+                    theta[sl] = np.linalg.cholesky(S + 1e-9 * np.eye(len(mu)))[lay.tri_e]
+            elif ob is not None and ob.size == b.size:
+                theta[sl] = result.theta[ob.start:ob.start + ob.size]
+        return theta
+
     def _check_start(self, arrays, theta):
         if self.layout.m:
             T = np.where(arrays["mask"], arrays["T"], np.nan)
@@ -213,12 +253,15 @@ class GrowthMixture:
     # -- fitting -------------------------------------------------------------------
     def fit(self, data: pd.DataFrame, y=None, t=None, *, id=None, time=None, outcome=None,
             n_starts: int = 20, seed=0, max_iter: int = 3000, se: str = "standard",
-            start=None, weights=None, order: str = "auto", warn: bool = True):
+            start=None, init=None, weights=None, order: str = "auto",
+            warn: bool = True):
         """Maximum likelihood from ``n_starts`` starts in one compiled call.
 
-        Returns ``GrowthMixtureResults``. ``order`` fixes the class labels: "auto"
-        (ascending knot for the spline, else ascending class level), "share"
-        (largest class first) or "none".
+        Returns ``GrowthMixtureResults``. ``start`` replaces the data-driven starts by
+        the given θ (one or a stack); ``init`` adds starts to them: a θ, or the results
+        of a nested model (e.g. the finite mixture before the gating model; see
+        ``embed``). ``order`` fixes the class labels: "auto" (ascending knot for the
+        spline, else ascending class level), "share" (largest class first) or "none".
         """
         from .results import GrowthMixtureResults
 
@@ -230,6 +273,11 @@ class GrowthMixture:
                 self._check_start(gd.arrays, th)
         else:
             starts = self.starts(gd, n_starts, seed)
+        if init is not None:
+            extra = [self.embed(r, gd.arrays) if hasattr(r, "posterior") else
+                     np.asarray(r, dtype=float)
+                     for r in (init if isinstance(init, (list, tuple)) else [init])]
+            starts = np.vstack([np.atleast_2d(e) for e in extra] + [starts])
         opt = maximize(prob, gd.arrays, starts, max_iter=max_iter)
         res = GrowthMixtureResults(self, gd, prob, opt, se=se, order=order)
         if warn:

@@ -76,3 +76,17 @@ def test_result_api(fits):
     traj = r.trajectories()
     assert list(traj.columns) == ["time", "class1", "class2"]
     assert "Gating network" in r.summary()
+
+
+def test_embedding_a_nested_fit_reproduces_its_likelihood(fits):
+    """Starting the gating model at the finite mixture's optimum (gating slopes 0)
+    gives the finite mixture's log-likelihood: adding covariates cannot lose it."""
+    from sem.jaxconfig import jnp
+
+    fmm = fits["finite mixture"]
+    gating = fits["gating"].model
+    th = gating.embed(fmm, fits["gating"].data.arrays)
+    jd = {k: jnp.asarray(v) for k, v in fits["gating"].data.arrays.items()}
+    assert float(gating.problem().loglik(jnp.asarray(th), jd)) == pytest.approx(fmm.llf,
+                                                                               abs=1e-8)
+    assert fits["gating"].llf >= fmm.llf
