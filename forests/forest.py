@@ -5,8 +5,8 @@ Each tree grows on a subsample of round(0.632·N) cases drawn without replacemen
 (semtree's default) or on a bootstrap sample (counts as case weights), with ``mtry``
 covariates drawn afresh at every node (the random-subspace step of random forests,
 Breiman 2001). Trees grow to ``min_N`` / ``min_bucket`` / ``max_depth`` (``alpha=1``,
-semtree's forest default). Tree t uses the seed ``SeedSequence(seed).spawn``-style
-stream t, so a forest is reproducible whatever runs it: trees grow batched in this
+semtree's forest default). Tree t draws everything from its own seed (the t-th word of
+``SeedSequence(seed).generate_state``), so a forest is reproducible whatever runs it: trees grow batched in this
 process, or in tasks on any ``concurrent.futures.Executor`` (a process pool, the
 ``client.get_executor()`` of a dask.distributed cluster).
 """
