@@ -125,10 +125,10 @@ def compiled(problem, kind: str, **options):
         fn = problem.expected_information
     elif kind == "moment_jacobian":
         fn = jax.jacfwd(problem.moment_vector)
-    elif kind == "scores":
-        fn = jax.jacrev(problem.loglik_cases)
+    elif kind == "scores":     # forward mode: k passes, where reverse mode needs n
+        fn = jax.jacfwd(problem.loglik_cases)
     elif kind == "scores_many":
-        fn = jax.vmap(jax.jacrev(problem.loglik_cases))
+        fn = jax.vmap(jax.jacfwd(problem.loglik_cases))
     else:  # pragma: no cover
         raise ValueError(kind)
     fn = jax.jit(fn)

@@ -25,7 +25,7 @@ from .jaxconfig import jax, jnp
 from .partable import build_partable
 from .problem import SEMProblem
 from .ram import RAM
-from .starts import sample_moments, start_values
+from .starts import sample_moments, start_values, table_rows
 
 
 @dataclass
@@ -36,6 +36,7 @@ class _Spec:
     problem: SEMProblem
     names: list            # name of every θ entry
     reported: np.ndarray   # θ entries that are model parameters (not exo)
+    rows: list             # the table's rows as tuples (for start values)
 
 
 def _param_names(pt: pd.DataFrame) -> list[str]:
@@ -99,7 +100,8 @@ class Model:
                     positive[r.free - 1] = True
             problem = SEMProblem(ram, names, positive, meanstructure=meanstructure,
                                  has_defvars=bool(vars_.data_cols))
-            self._specs[meanstructure] = _Spec(pt, vars_, ram, problem, names, ~exo)
+            self._specs[meanstructure] = _Spec(pt, vars_, ram, problem, names, ~exo,
+                                               table_rows(pt))
         return self._specs[meanstructure]
 
     @cached_property
@@ -146,7 +148,7 @@ class Model:
         """lavaan-style start values for prepared ``data``."""
         spec = spec or self._spec_for(data)
         S, mu = sample_moments(data)
-        return start_values(spec.pt, spec.vars, S, mu, self.options["std_lv"])
+        return start_values(spec.rows, spec.vars, S, mu, self.options["std_lv"])
 
     # -- checks before fitting -----------------------------------------------------
     def _check_identification(self, spec: _Spec, data: dict, theta0: np.ndarray):

@@ -20,7 +20,8 @@ that is singular) are treated as +∞: the step shrinks until the objective is f
 Status codes (``STATUS`` maps them to text):
 
 0  converged: ‖g‖∞ ≤ gtol
-1  converged: the objective cannot decrease further within round-off and ‖g‖∞ ≤ gtol_loose
+1  converged: the objective cannot decrease further within round-off, and ‖g‖∞ ≤
+   gtol_loose or the predicted decrease ½ gᵀHg is below 1e-10 (1 + |f|)
 2  not converged: the iteration limit was reached
 3  not converged: the line search failed (no decrease possible) with a large gradient
 4  not converged: the objective or its gradient is not finite at the start
@@ -77,7 +78,8 @@ def bfgs(fg: Callable, x0, *, H0=None, max_iter: int = 2000, gtol: float = 1e-8,
     means "none"). Without one the identity is used, rescaled after the first step by
     sᵀy / yᵀy. A good H0 (the inverse Hessian of a related fit: the full sample for a
     bootstrap draw) cuts the iterations several-fold. ``max_iter`` counts objective
-    evaluations.
+    evaluations, the first being x0 itself: ``max_iter=1`` evaluates at x0 only
+    (``max_iter=0`` evaluates nothing and returns fun = inf).
     """
     x0 = jnp.asarray(x0)
     n = x0.shape[0]
@@ -138,13 +140,16 @@ def bfgs(fg: Callable, x0, *, H0=None, max_iter: int = 2000, gtol: float = 1e-8,
         alpha = jnp.where(ok, jnp.where(start, alpha_first, 1.0), shrunk)
         stall = jnp.where(ok & ~start, stall_acc, s.stall)
         ginf = jnp.max(jnp.abs(g))
+        # the predicted decrease ½ gᵀHg is scale-free: a parameter with a tiny scale (a
+        # variance of 0.006) has a large gradient at an optimum reached to round-off
+        small = (ginf <= gtol_loose) | (0.5 * jnp.dot(g, H @ g) <= 1e-10 * (1.0 + jnp.abs(f)))
         failed = ~ok & ((fails >= max_ls) | too_small)
         status = jnp.where(
             start & ~ok, 4,
             jnp.where(
                 ok & (ginf <= gtol), 0,
-                jnp.where(ok & (stall >= 3), jnp.where(ginf <= gtol_loose, 1, 5),
-                          jnp.where(failed, jnp.where(ginf <= gtol_loose, 1, 3), -1))))
+                jnp.where(ok & (stall >= 3), jnp.where(small, 1, 5),
+                          jnp.where(failed, jnp.where(small, 1, 3), -1))))
         first = s.first & ~(ok & ~start)
         return _State(x, f, g, H, alpha, fn, fails, first, stall, s.k + 1, status)
 

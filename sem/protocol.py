@@ -8,7 +8,9 @@ per-case log-likelihoods is needed.
 A **likelihood model** has
 
 * ``prepare(frame, **options) -> data`` — a dict of arrays (a JAX pytree) whose
-  leading axis is the case axis, with case weights under ``"w"``;
+  leading axis is the case axis, with case weights under ``"w"``, or an object that
+  holds such a dict as ``.arrays`` (trajmix's ``GrowthData`` keeps the ids and
+  column names beside it);
 * ``problem(data) -> problem`` — the estimation problem for that data (below);
 * ``start(data) -> θ₀`` — start values (a float array of length ``n_params``).
 

@@ -31,23 +31,29 @@ def sample_moments(data: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.atleast_2d(S), mu
 
 
-def start_values(pt: pd.DataFrame, vars_, S: np.ndarray, mu: np.ndarray,
-                 std_lv: bool) -> np.ndarray:
+def table_rows(pt: pd.DataFrame) -> list:
+    """The table's rows (without defined parameters) as tuples, computed once per model:
+    ``fit_many`` needs start values for every data set."""
+    return [r for r in pt.itertuples() if r.op != ":="]
+
+
+def start_values(pt, vars_, S: np.ndarray, mu: np.ndarray, std_lv: bool) -> np.ndarray:
+    """``pt``: the parameter table, or its ``table_rows``."""
+    rows = table_rows(pt) if isinstance(pt, pd.DataFrame) else pt
     ov_idx = {v: i for i, v in enumerate(vars_.ov)}
-    k = int(pt["free"].max() or 0)
+    k = max((int(r.free) for r in rows), default=0)
     theta = np.zeros(k)
     done = np.zeros(k, dtype=bool)
     loadings: dict[str, dict[str, float]] = {}
-    rows = pt[pt["op"] != ":="]
 
     # loadings first (factor variances use them)
     for f in vars_.lv:
-        ind = rows[(rows["op"] == "=~") & (rows["lhs"] == f)]
-        obs = [r.rhs for r in ind.itertuples() if r.rhs in ov_idx]
-        marker = next((r.rhs for r in ind.itertuples()
+        ind = [r for r in rows if r.op == "=~" and r.lhs == f]
+        obs = [r.rhs for r in ind if r.rhs in ov_idx]
+        marker = next((r.rhs for r in ind
                        if r.free == 0 and r.rhs in ov_idx and r.ustart == 1), None)
         lam = {}
-        for r in ind.itertuples():
+        for r in ind:
             j = r.rhs
             if r.free == 0:
                 lam[j] = r.ustart if np.isfinite(r.ustart) else 1.0
@@ -68,7 +74,7 @@ def start_values(pt: pd.DataFrame, vars_, S: np.ndarray, mu: np.ndarray,
                     lam[j] = 1.0
         loadings[f] = lam
 
-    for r in rows.itertuples():
+    for r in rows:
         p = int(r.free) - 1
         if p < 0 or done[p]:
             continue

@@ -286,7 +286,8 @@ class GrowthMixture:
 
     def fit_many(self, datasets, y=None, t=None, *, id=None, time=None, outcome=None,
                  n_starts: int = 5, seed=0, max_iter: int = 3000, se: str = "standard",
-                 reference=None, chunk: int | None = None, warn: bool = True):
+                 reference=None, starts=None, chunk: int | None = None,
+                 warn: bool = True):
         """Fit same-shaped data sets in one batched call (data sets × starts).
 
         ``datasets``: data frames (prepared with the column arguments) or prepared
@@ -295,6 +296,7 @@ class GrowthMixture:
         Returns one result per data set with identical parameter names: classes are
         matched to the first data set's, or to a population given as ``reference``
         (a parameter vector θ of this model, e.g. ``trajmix.simulate``'s truth).
+        ``starts`` (data sets, starts, k) replaces the data-driven starts.
         """
         from .labels import match_to_reference
         from .results import GrowthMixtureResults, batched_information
@@ -304,7 +306,14 @@ class GrowthMixture:
         stacked = _data.stack(gds)
         prob = self.problem()
         seed = seed_to_int(seed)
-        S = np.stack([self.starts(g, n_starts, seed + 1000 * i) for i, g in enumerate(gds)])
+        if starts is not None:
+            S = np.asarray(starts, dtype=float)
+            if S.ndim != 3 or S.shape[0] != len(gds) or S.shape[2] != self.layout.size:
+                raise SpecificationError(f"starts must be (data sets, starts, "
+                                         f"{self.layout.size}), got {S.shape}")
+        else:
+            S = np.stack([self.starts(g, n_starts, seed + 1000 * i)
+                          for i, g in enumerate(gds)])
         opts = maximize_many(prob, stacked, S, max_iter=max_iter, chunk=chunk)
         ref = None if reference is None else np.asarray(reference, dtype=float)
         results = []

@@ -22,4 +22,6 @@ def test_two_classes_reach_the_better_optimum(ecls, seed):
     res = GrowthMixture("bilinear_spline", 2).fit(ecls, y=M9, t=T9, seed=seed, warn=False)
     assert res.converged
     assert -2 * res.llf <= 31135.3          # not the local maximum near 31171
-    assert res.replicated >= 2
+    # several optima lie within 0.1 of each other here (31134.6, 31135.2); more than
+    # one start reaches that region
+    assert (-2 * res.start_llfs <= 31135.3).sum() >= 2

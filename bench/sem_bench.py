@@ -1,0 +1,131 @@
+"""The Holzinger-Swineford CFA: trajmix's sem beside semopy, in one run.
+
+* compile time of the first fit (once per model structure and data shape);
+* a warm single fit (estimates, SEs and fit measures for trajmix; semopy's ``fit``
+  plus ``inspect`` for its SEs and ``calc_stats``);
+* 1000 bootstrap refits: trajmix ``fit_many`` on 1000 resampled data frames in one
+  compiled call, trajmix ``bootstrap`` (case weights, warm-started), and semopy fitting
+  the resampled frames one by one (a subset, scaled to 1000).
+
+    python bench/sem_bench.py [--boot 1000] [--semopy-fits 50]
+
+semopy is optional (``pip install semopy``); without it only trajmix's times print.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TRAJMIX_COMPILE_CACHE", "off")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+from sem import Model  # noqa: E402
+from sem.datasets import load  # noqa: E402
+from sem.jaxconfig import jax  # noqa: E402
+
+HS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+
+
+def timed(fn, reps=1):
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        out = fn()
+    return (time.perf_counter() - t0) / reps, out
+
+
+SEMOPY = r"""
+import sys, time, warnings, json
+import numpy as np, pandas as pd, semopy
+warnings.filterwarnings("ignore")
+hs = pd.read_csv(sys.argv[1]); boot, k = int(sys.argv[2]), int(sys.argv[3])
+HS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+rng = np.random.default_rng(0)
+frames = [hs.iloc[rng.integers(0, len(hs), len(hs))].reset_index(drop=True) for _ in range(boot)]
+def fit(df):
+    m = semopy.Model(HS); m.fit(df); return m
+def full():
+    m = fit(hs); m.inspect(); semopy.calc_stats(m); return m
+full()
+t = time.perf_counter()
+for _ in range(10): m = full()
+warm = (time.perf_counter() - t) / 10
+t = time.perf_counter()
+for f in frames[:k]: fit(f)
+per = (time.perf_counter() - t) / k
+e = m.inspect(); x2 = e[(e.lval == "x2") & (e.op == "~")]["Estimate"].iloc[0]
+print(json.dumps([warm, per, k, float(x2)]))
+"""
+
+
+def _semopy_times(boot, k):
+    """semopy in its own interpreter (no JAX threads beside it), on the same data."""
+    import json
+    import subprocess
+
+    try:
+        import semopy  # noqa: F401
+    except ImportError:
+        print("semopy not installed: peer skipped (pip install semopy)")
+        return None
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "sem", "datasets", "HolzingerSwineford1939.csv")
+    out = subprocess.run([sys.executable, "-c", SEMOPY, path, str(boot), str(k)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--boot", type=int, default=1000)
+    ap.add_argument("--semopy-fits", type=int, default=50)
+    args = ap.parse_args(argv)
+    hs = load("HolzingerSwineford1939")
+    rng = np.random.default_rng(0)
+    frames = [hs.iloc[rng.integers(0, len(hs), len(hs))].reset_index(drop=True)
+              for _ in range(args.boot)]
+    m = Model(HS)
+
+    def full_fit():
+        r = m.fit(hs)
+        _ = r.bse, r.fit_measures
+        return r
+
+    cold, _ = timed(full_fit)
+    warm, res = timed(full_fit, reps=20)
+    rows = [("trajmix: first fit (compiles)", cold, 1), ("trajmix: warm fit", warm, 1)]
+    m.fit_many(frames[:2], warn=False)                     # compile the batched path
+    t_many, many = timed(lambda: m.fit_many(frames, warn=False))
+    m.bootstrap(hs, 8, seed=1)
+    t_boot, boot = timed(lambda: m.bootstrap(hs, args.boot, seed=1))
+    rows += [(f"trajmix: fit_many of {args.boot} resampled frames", t_many, args.boot),
+             (f"trajmix: bootstrap({args.boot}) by case weights", t_boot, args.boot)]
+    conv_many = np.mean([r.converged for r in many])
+
+    peer = _semopy_times(args.boot, args.semopy_fits)
+    if peer is not None:
+        s_warm, s_per, k, x2 = peer
+        rows.insert(2, ("semopy: fit + inspect + calc_stats", s_warm, 1))
+        rows.append((f"semopy: {k} resampled frames one by one", s_per * k, k))
+        print(f"check: visual=~x2 trajmix {res.params['visual=~x2']:.6f}, semopy {x2:.6f}")
+
+    print(f"\nHolzinger-Swineford CFA (21 parameters, n = 301); device: "
+          f"{jax.devices()[0].platform}, {os.cpu_count()} cores")
+    print(f"{'':50}{'seconds':>10}{'ms per fit':>12}")
+    for name, sec, n in rows:
+        print(f"{name:50}{sec:10.3f}{sec / n * 1e3:12.3f}")
+    print(f"fit_many converged: {conv_many:.1%}; bootstrap converged: "
+          f"{boot['converged'].mean():.1%}")
+    if peer is not None:
+        per_semopy = s_per
+        print(f"\nratios: warm single fit, semopy / trajmix = {s_warm / warm:.1f}x; "
+              f"per refit, semopy one by one / trajmix fit_many = "
+              f"{per_semopy / (t_many / args.boot):.0f}x, / trajmix bootstrap = "
+              f"{per_semopy / (t_boot / args.boot):.0f}x")
+
+
+if __name__ == "__main__":
+    main()
