@@ -1,0 +1,277 @@
+"""The progression model as an estimation problem for the shared engine, its arrays,
+start values and the fitting procedure.
+
+:class:`ProgressionProblem` follows the likelihood-model protocol of
+:mod:`sem.protocol` (``n_params``, ``param_names``, ``positive``, ``cache_key``,
+``loglik``, ``loglik_cases``), so :func:`sem.estimation.maximize` fits it with batched
+BFGS and analytic gradients. Data are padded to bucketed shapes (subjects to a multiple
+of 64, visits to a multiple of 4; padding subjects have weight 0) so that data sets of
+similar size share one compiled program.
+
+**Fitting in rounds** (:func:`fit`). Inside the objective each subject's quadrature
+centre is reached by six differentiated Newton steps from a stored starting point (so
+the objective is continuous in θ). The estimation runs in rounds of at most
+``round_iter`` BFGS iterations; between rounds the stored points are moved to the modes
+at the current estimate (Newton to convergence, outside the objective), so the steps
+inside start next to their answer. It stops when refreshing the points no longer
+changes the round's optimum by more than ``tol``·(1 + |ℓ|); the fit counts as converged
+when, in addition, the Newton decrement gᵀVg of the final gradient g (V the inverse
+average information) predicts less than 10⁻³ further gain in ℓ. (Line searches may
+fail near the optimum where the stored points make the objective flat to round-off.) For
+large cohorts a random subsample is fitted first, and its estimate and average
+information per subject (outer product of the exact per-subject scores) start the full
+fit — BFGS then needs a few dozen iterations instead of hundreds.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sem.errors import DataError
+from sem.estimation import maximize, to_theta, to_unconstrained
+from sem.inference import invert_information
+from sem.jaxconfig import jax, jnp
+
+from ..longitudinal import pad
+from ..schema import DX_LABELS, ID
+from .likelihood import Layout, agq_case, gauss_hermite, posterior, subject_view
+from .start import refine, start_values
+
+class ProgressionProblem:
+    """θ → per-subject adaptive Gauss–Hermite log-likelihoods (:mod:`.likelihood`)."""
+
+    def __init__(self, layout: Layout, markers, covariates, points: int = 1,
+                 iters: int = 6):
+        self.layout = layout
+        self.points = int(points)
+        self.iters = int(iters)
+        self.nodes, self.logw = (jnp.asarray(a) for a in gauss_hermite(self.points))
+        self.param_names = layout.names(markers, covariates)
+        self.n_params = layout.n_params
+        self.positive = np.asarray(layout.positive(), dtype=bool)
+
+    def cache_key(self):
+        return ("progression-dpm", self.layout.K, self.layout.q, self.points, self.iters)
+
+    def loglik_cases(self, theta, data):
+        lay, z, lw, k = self.layout, self.nodes, self.logw, self.iters
+        return jax.vmap(lambda d: agq_case(theta, d, lay, z, lw, k))(subject_view(data))
+
+    def loglik(self, theta, data):
+        return jnp.sum(data["w"] * self.loglik_cases(theta, data))
+
+
+@dataclass
+class Scaler:
+    """Per-biomarker centring and scaling (training mean and sd)."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, markers) -> "Scaler":
+        X = frame.loc[:, list(markers)].to_numpy(float)
+        n = np.sum(np.isfinite(X), axis=0)
+        few = [m for m, k in zip(markers, n) if k < 3]
+        if few:
+            raise DataError(f"progression model: biomarker(s) {few} have fewer than three "
+                            "values in the training table")
+        sd = np.nanstd(X, axis=0)
+        if np.any(~(sd > 0)):
+            raise DataError(f"progression model: biomarker(s) "
+                            f"{[m for m, s in zip(markers, sd) if not s > 0]} do not vary")
+        return cls(np.nanmean(X, axis=0), sd)
+
+
+def _bucket(n: int, size: int) -> int:
+    return max(size, int(np.ceil(n / size)) * size)
+
+
+def make_arrays(frame: pd.DataFrame, markers, covariates, scaler: Scaler, age_ref: float,
+                cov_fill, *, bucket: bool = True) -> tuple[dict, np.ndarray]:
+    """Padded arrays of the model (dict of numpy arrays) and the subject ids.
+
+    Keys: ``t`` (n, T) age − the subject's mean visit age ā; ``abar`` (n,) ā − age_ref;
+    ``Y``/``obs`` (n, T, K) z-scored biomarkers and
+    their mask; ``dx``/``dxobs`` (n, T) diagnosis 0/1/2 and its mask; ``x`` (n, q)
+    covariates (a missing one takes the training mean ``cov_fill``); ``w`` (n,) weights
+    (0 for padding); ``vis`` (n, T) real visits; ``bhat`` (n, 2) and ``L`` (n, 2, 2)
+    the quadrature centres and scales (set by :func:`refresh_nodes`).
+    """
+    f = frame.copy()
+    f["_dx"] = f["DX"].map({lab: k for k, lab in enumerate(DX_LABELS)})
+    cols = list(markers) + ["AGE_VISIT", "_dx"]
+    vals, obs, vmask, rids = pad(f, cols)
+    K = len(markers)
+    Y = (vals[..., :K] - scaler.mean) / scaler.sd
+    Yobs = obs[..., :K]
+    age_ok = obs[..., K]
+    lacking = vmask & ~age_ok
+    if lacking.any():
+        raise DataError("progression model: AGE is missing for RID "
+                        f"{list(rids[lacking.any(axis=1)][:10])}")
+    age = np.where(vmask, vals[..., K], 0.0)
+    abar = age.sum(axis=1) / np.maximum(vmask.sum(axis=1), 1)
+    t = np.where(vmask, age - abar[:, None], 0.0)
+    dx = np.where(obs[..., K + 1], vals[..., K + 1], 0).astype(np.int32)
+    first = frame.groupby(ID, sort=False).head(1).set_index(ID).reindex(rids)
+    if covariates:
+        x = first.loc[:, list(covariates)].to_numpy(float)
+        x = np.where(np.isnan(x), np.asarray(cov_fill, float), x)
+    else:
+        x = np.zeros((len(rids), 0))
+    n, T = t.shape
+    N = _bucket(n, 64) if bucket else n
+    Tp = _bucket(T, 4) if bucket else T
+
+    def grow(a, fill):
+        out = np.full((N, Tp) + a.shape[2:], fill, dtype=a.dtype)
+        out[:n, :T] = a
+        return out
+
+    data = {"t": grow(t, 0.0), "abar": np.concatenate([abar - age_ref, np.zeros(N - n)]),
+            "Y": grow(np.where(Yobs, Y, 0.0), 0.0),
+            "obs": grow(Yobs, False), "dx": grow(dx, 0), "dxobs": grow(obs[..., K + 1], False),
+            "vis": grow(vmask, False),
+            "x": np.vstack([x, np.zeros((N - n, x.shape[1]))]),
+            "w": np.concatenate([np.ones(n), np.zeros(N - n)]),
+            "bhat": np.zeros((N, 2)), "L": np.tile(np.eye(2), (N, 1, 1))}
+    return data, rids
+
+
+# --- fitting ---------------------------------------------------------------------------------
+_POSTERIOR: dict = {}
+
+
+def refresh_nodes(layout: Layout, theta, data: dict, iters: int = 30):
+    """Move the quadrature centres to the posterior modes at θ (Newton iterations from
+    the current centres) and the scales to the curvature there. Returns the new data
+    and the largest gradient norm left at a mode."""
+    key = (layout, iters)
+    if key not in _POSTERIOR:
+        _POSTERIOR[key] = jax.jit(lambda th, d: posterior(th, d, layout, iters))
+    b, _, L, gnorm = _POSTERIOR[key](jnp.asarray(theta),
+                                      {k: jnp.asarray(v) for k, v in data.items()})
+    out = dict(data)
+    out["bhat"], out["L"] = np.asarray(b), np.asarray(L)
+    g = np.asarray(gnorm)[np.asarray(data["w"]) > 0]
+    return out, float(g.max()) if g.size else 0.0
+
+
+def take_subjects(data: dict, idx) -> dict:
+    """Subjects ``idx`` of padded arrays, padded again to a bucketed size."""
+    N = int(np.ceil(len(idx) / 64)) * 64
+    full = np.concatenate([idx, np.full(N - len(idx), idx[0])])
+    out = {k: np.asarray(v)[full] for k, v in data.items()}
+    out["w"] = np.where(np.arange(N) < len(idx), out["w"], 0.0)
+    return out
+
+
+def inverse_information(problem, theta, data) -> np.ndarray | None:
+    """Σw·(Σ_i w_i s_i s_iᵀ)⁻¹, s_i the exact per-subject scores in the engine's
+    unconstrained coordinates: the inverse average information per subject, a guess of
+    the inverse Hessian of the engine's objective −ℓ/Σw (None if singular)."""
+    u = jnp.asarray(to_unconstrained(problem, theta))
+    jd = {k: jnp.asarray(v) for k, v in data.items()}
+    S = np.asarray(jax.jit(jax.jacfwd(
+        lambda uu, dd: problem.loglik_cases(to_theta(problem, uu), dd)))(u, jd))
+    w = np.asarray(data["w"])
+    info = (S * w[:, None]).T @ S / w.sum()
+    info = 0.5 * (info + info.T)
+    inv = invert_information(info + 1e-10 * np.trace(info) * np.eye(len(info)))
+    if inv.singular or not np.all(np.isfinite(inv.cov)):
+        return None
+    return inv.cov
+
+
+@dataclass
+class FitResult:
+    theta: np.ndarray
+    llf: float
+    converged: bool
+    message: str
+    rounds: int
+    n_iter: int
+    grad_max: float
+    data: dict            # with the final quadrature nodes
+
+
+def _rounds(problem, data, theta, *, H0, max_rounds, max_iter, round_iter, tol):
+    """BFGS rounds with refreshed mode-search starting points (module docstring)."""
+    n_iter, opt, settled, r, last = 0, None, False, 0, None
+    for r in range(1, max_rounds + 1):
+        data, _ = refresh_nodes(problem.layout, theta, data)
+        budget = min(round_iter, max_iter - n_iter)
+        if budget <= 0:
+            break
+        opt = maximize(problem, data, np.asarray(theta)[None, :], max_iter=budget, H0=H0)
+        n_iter += opt.n_iter
+        theta = opt.theta
+        if last is not None and abs(opt.llf - last) <= tol * (1 + abs(opt.llf)):
+            settled = True
+            break
+        last = opt.llf
+    return opt, data, r, n_iter, settled
+
+
+def decrement(problem, theta, data, V) -> float:
+    """Predicted gain n·gᵀVg/2 in ℓ of a Newton step, g the gradient of −ℓ/n in the
+    engine's unconstrained coordinates, V the inverse average information."""
+    u = jnp.asarray(to_unconstrained(problem, theta))
+    jd = {k: jnp.asarray(v) for k, v in data.items()}
+    n = float(np.sum(data["w"]))
+    g = np.asarray(jax.jit(jax.grad(
+        lambda uu, dd: -problem.loglik(to_theta(problem, uu), dd) / n))(u, jd))
+    return float(n * g @ V @ g / 2)
+
+
+def fit(problem: ProgressionProblem, data: dict, n: int, *, subsample: int, seed: int,
+        refine_rounds: int = 4, max_rounds: int = 12, max_iter: int = 3000,
+        round_iter: int = 500, tol: float = 1e-6) -> FitResult:
+    """Maximum likelihood in rounds (module docstring) for ``n`` real subjects.
+
+    Start values (:mod:`.start`) are computed on a random subsample of ``subsample``
+    subjects when there are more than 1.5 times as many, else on all; the average
+    information per subject there (:func:`inverse_information`) is every round's initial
+    inverse Hessian. A subsample is fitted to convergence before the whole data set,
+    which then starts at the subsample's estimate with the information there.
+    """
+    lay = problem.layout
+    if n > 1.5 * subsample:
+        pick = np.sort(np.random.default_rng(seed).choice(n, subsample, replace=False))
+        small, n_small = take_subjects(data, pick), subsample
+    else:
+        small, n_small = data, n
+    theta, small["bhat"] = start_values(small, n_small, lay)
+    theta, small = refine(lay, theta, small, n_small,
+                          lambda th, d: refresh_nodes(lay, th, d)[0], refine_rounds)
+    H0 = inverse_information(problem, theta, small)
+    n_first = 0
+    if n_small < n:
+        opt, small, _, n_first, _ = _rounds(problem, small, theta, H0=H0,
+                                            max_rounds=max_rounds, max_iter=max_iter,
+                                            round_iter=round_iter, tol=tol)
+        theta = opt.theta
+        H0 = inverse_information(problem, theta, small)
+        data = dict(data)
+        data["bhat"] = np.zeros_like(data["bhat"])
+        data, _ = refresh_nodes(lay, theta, data, 60)
+    else:
+        data = small
+    opt, data, rounds, n_iter, settled = _rounds(
+        problem, data, theta, H0=H0, max_rounds=max_rounds, max_iter=max_iter,
+        round_iter=round_iter, tol=tol)
+    V = inverse_information(problem, opt.theta, data) if n <= 2000 else H0
+    dec = decrement(problem, opt.theta, data, V) if V is not None else np.inf
+    converged = bool(settled and (opt.converged or dec < 1e-3))
+    if converged:
+        message = f"converged: {opt.message}, predicted further gain {dec:.1e}"
+    elif not settled:
+        message = f"{opt.message}; the optimum still moved after {rounds} rounds"
+    else:
+        message = f"{opt.message}; a Newton step would still gain {dec:.2g} in ℓ"
+    return FitResult(opt.theta, opt.llf, converged, message, rounds, n_first + n_iter,
+                     opt.grad_max, data)
