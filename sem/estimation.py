@@ -110,9 +110,21 @@ def compiled(problem, kind: str, **options):
     if fn is not None:
         return fn
     if kind in ("starts", "many"):
-        one = _solver(problem, **options)
+        opts = dict(options)
+        batch = opts.pop("batch_size", None)
+        one = _solver(problem, **opts)
         over_starts = jax.vmap(one, in_axes=(0, None, None))
-        fn = over_starts if kind == "starts" else jax.vmap(over_starts, in_axes=(0, 0, None))
+        if kind == "starts":
+            fn = over_starts
+        elif batch is None:
+            fn = jax.vmap(over_starts, in_axes=(0, 0, None))
+        else:
+            # lax.map over data sets, ``batch`` at a time under vmap: members of a vmap
+            # run in lockstep until the slowest converges, so on a CPU (compute-bound,
+            # vmap gains nothing) data sets are best solved one after another, each to
+            # its own convergence; on a GPU a large batch wins
+            fn = lambda U0, data, H0: jax.lax.map(  # noqa: E731
+                lambda a: over_starts(a[0], a[1], H0), (U0, data), batch_size=batch)
     elif kind == "loglik":
         fn = problem.loglik
     elif kind == "cases":
@@ -227,9 +239,17 @@ def maximize(problem, data: dict, starts, *, max_iter: int = 2000, gtol: float =
     return _pick(problem, res, float(np.sum(data["w"])))
 
 
+def default_batch_size():
+    """Data sets solved side by side under ``vmap`` in ``maximize_many``: 1 on a CPU
+    (sequential solves avoid lockstep waiting; measured 2.5x faster for 100 mixture
+    fits on 2 cores), all of them (None) on an accelerator."""
+    return 1 if jax.default_backend() == "cpu" else None
+
+
 def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
                   gtol: float = 1e-8, polish: bool = False, chunk: int | None = None,
-                  H0=None, precondition: bool | None = None) -> list[Optimum]:
+                  H0=None, precondition: bool | None = None,
+                  batch_size: int | None | str = "auto") -> list[Optimum]:
     """ML estimates for D stacked data sets (leading axis D) from starts (D, S, k).
 
     ``chunk`` bounds memory: data sets are processed ``chunk`` at a time by the same
@@ -242,7 +262,10 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
     if H0 is None and precondition:
         H0 = jacobi_H0(problem, starts[0, 0], {k: np.asarray(v)[0] for k, v in data.items()})
     U0 = np.stack([[to_unconstrained(problem, s) for s in ss] for ss in starts])
-    fn = compiled(problem, "many", max_iter=max_iter, gtol=gtol, polish=polish)
+    if batch_size == "auto":
+        batch_size = default_batch_size()
+    fn = compiled(problem, "many", max_iter=max_iter, gtol=gtol, polish=polish,
+                  batch_size=batch_size)
     chunk = D if chunk is None else max(1, min(chunk, D))
     n_obs = np.asarray(data["w"]).sum(axis=1)
     out: list[Optimum] = []

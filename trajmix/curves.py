@@ -63,37 +63,38 @@ class Curve:
         return self.original + ((f"d_{self.nonlinear[0]}",) if self.random else ())
 
     # -- loadings ------------------------------------------------------------------
-    def loadings(self, t, nl, alpha=None):
+    def loadings(self, t, nl, alpha=None, xp=jnp):
         """Λ (..., J, q) at times t (..., J); nl the nonlinear parameters; alpha the
-        class's factor means (needed only by the random-γ derivative loading)."""
-        one = jnp.ones_like(t)
+        class's factor means (needed only by the random-γ derivative loading).
+        ``xp=numpy`` evaluates eagerly in numpy (simulation, start values)."""
+        one = xp.ones_like(t)
         n = self.name
         if n == "linear":
             cols = [one, t]
         elif n == "quadratic":
             cols = [one, t, t * t]
         elif n == "negative_exponential":
-            cols = [one, 1.0 - jnp.exp(-nl[0] * t)]
+            cols = [one, 1.0 - xp.exp(-nl[0] * t)]
         elif n == "jenss_bayley":
-            cols = [one, t, jnp.exp(nl[0] * t) - 1.0]
+            cols = [one, t, xp.exp(nl[0] * t) - 1.0]
         elif n == "bilinear_spline":
             u = t - nl[0]
-            cols = [one, u, jnp.sqrt(u * u + _EPS) if self.random else jnp.abs(u)]
+            cols = [one, u, xp.sqrt(u * u + _EPS) if self.random else xp.abs(u)]
         else:  # pragma: no cover
             raise ValueError(n)
         if self.random:
-            cols.append(self._dloading(t, nl, alpha))
-        return jnp.stack(cols, -1)
+            cols.append(self._dloading(t, nl, alpha, xp))
+        return xp.stack(cols, -1)
 
-    def _dloading(self, t, nl, alpha):
+    def _dloading(self, t, nl, alpha, xp=jnp):
         n = self.name
         if n == "bilinear_spline":
             u = t - nl[0]
-            return -alpha[1] - alpha[2] * u / jnp.sqrt(u * u + _EPS)
+            return -alpha[1] - alpha[2] * u / xp.sqrt(u * u + _EPS)
         if n == "negative_exponential":
-            return alpha[1] * jnp.exp(-nl[0] * t) * t
+            return alpha[1] * xp.exp(-nl[0] * t) * t
         if n == "jenss_bayley":
-            return alpha[2] * jnp.exp(nl[0] * t) * t
+            return alpha[2] * xp.exp(nl[0] * t) * t
         raise SpecificationError(f"curve '{n}' has no nonlinear parameter to make random")
 
     # -- reporting -----------------------------------------------------------------
@@ -120,8 +121,8 @@ class Curve:
         if self.name == "bilinear_spline":
             g = nl[0]
             return np.stack([np.ones_like(t), np.minimum(t, g), np.maximum(t - g, 0)], -1)
-        return np.asarray(Curve(self.name, self.factors, self.original, self.nonlinear
-                                ).loadings(jnp.asarray(t), jnp.asarray(nl)))
+        return Curve(self.name, self.factors, self.original, self.nonlinear
+                     ).loadings(np.asarray(t, float), np.asarray(nl, float), xp=np)
 
     def nonlinear_grid(self, times: np.ndarray) -> np.ndarray:
         """Candidate values of the nonlinear parameter for the start-value search."""

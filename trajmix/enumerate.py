@@ -50,8 +50,7 @@ def simulate_from_fit(res, n_draws: int, seed=0) -> list[GrowthData]:
     parts = [{k: np.asarray(v) for k, v in lay.unpack_class(th, k).items()}
              for k in range(lay.K)]
     n, J = a["Y"].shape
-    Lams = [np.asarray(curve.loadings(jnp.asarray(a["T"]), jnp.asarray(p["nl"]),
-                                      jnp.asarray(p["alpha"]))) for p in parts]
+    Lams = [curve.loadings(a["T"], p["nl"], p["alpha"], xp=np) for p in parts]
     out = []
     for _ in range(n_draws):
         cls = (rng.random((n, 1)) > prior.cumsum(1)).sum(1).clip(0, lay.K - 1)

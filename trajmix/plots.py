@@ -86,3 +86,32 @@ def enumeration(table, ax=None):
     ax.set_xticks(table["K"])
     ax.legend(frameon=False)
     return ax
+
+
+def study(results, params=None, by=None, axes=None):
+    """Coverage of the 95 % intervals and relative bias by condition (two panels).
+
+    ``results``: ``SimulationStudy.results_``; ``params``: parameters to show
+    (default: the knots, residual variances and gating slopes present); ``by``: the
+    condition column on the x axis (default: the condition number)."""
+    plt = pyplot()
+    if params is None:
+        params = [p for p in results["param"].unique()
+                  if p.endswith((".knot", ".theta")) or (p.startswith("gate.")
+                                                         and "Intercept" not in p)]
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 4))
+    x = by or "condition"
+    for p in params:
+        sub = results[results["param"] == p]
+        axes[0].plot(sub[x].astype(str), sub["coverage"], marker="o", label=p)
+        axes[1].plot(sub[x].astype(str), sub["rel_bias"], marker="o", label=p)
+    axes[0].axhspan(0.93, 0.97, color="0.9", zorder=0)
+    axes[0].axhline(0.95, color="k", lw=0.8)
+    axes[0].set_ylabel("coverage of 95% CI")
+    axes[1].axhline(0, color="k", lw=0.8)
+    axes[1].set_ylabel("relative bias")
+    for ax in axes:
+        ax.set_xlabel(x)
+    axes[1].legend(frameon=False, fontsize=8)
+    return axes

@@ -155,8 +155,7 @@ def simulate(model, theta, n: int, *, J: int = 10, times=None, jitter: float = 0
             Xe[idx] = p["mux"] + rng.normal(size=(idx.size, lay.pe)) @ Lphi.T
         eta = p["alpha"] + (Xe[idx] @ p["beta"].T if lay.pe else 0.0)
         eta = eta + rng.normal(size=(idx.size, curve.q)) @ p["L"].T
-        Lam = np.asarray(curve.loadings(jnp.asarray(T[idx]), jnp.asarray(p["nl"]),
-                                        jnp.asarray(p["alpha"])))
+        Lam = curve.loadings(T[idx], p["nl"], p["alpha"], xp=np)
         Y[idx] = np.einsum("njq,nq->nj", Lam, eta) + rng.normal(
             0, np.sqrt(p["theta"]), (idx.size, J))
         if lay.pz:
