@@ -10,7 +10,7 @@ import pandas as pd
 from . import fit_measures as _fm
 from .defined import defined_function
 from .errors import BoundaryWarning, ConvergenceWarning
-from .estimation import compiled
+from .estimation import cached_jit, compiled
 from .inference import delta_method, invert_information, sandwich, wald_table
 from .jaxconfig import jax, jnp
 from .saturated import block_loglik, independence_loglik, unrestricted
@@ -170,9 +170,19 @@ class SEMResults:
         w.loc[tab["se"].to_numpy() == 0, ["z", "pvalue"]] = np.nan
         tab = pd.concat([tab, w], axis=1)
         th = jnp.asarray(self.theta)
-        tab["std.lv"] = np.asarray(std_function(pt, self.spec.ram, "lv")(th))
-        tab["std.all"] = np.asarray(std_function(pt, self.spec.ram, "all")(th))
+        tab["std.lv"] = np.asarray(self._jit("std.lv", lambda: std_function(
+            pt, self.spec.ram, "lv"))(th))
+        tab["std.all"] = np.asarray(self._jit("std.all", lambda: std_function(
+            pt, self.spec.ram, "all"))(th))
         return tab
+
+    def _jit(self, name, make):
+        """A jitted function of θ for this model structure, compiled once."""
+        return cached_jit(("sem-results", name, self.spec.problem.cache_key()), make)
+
+    def _implied_all(self):
+        return self._jit("implied_all", lambda: self.spec.ram.implied_all)(
+            jnp.asarray(self.theta))
 
     def standardized_solution(self) -> pd.DataFrame:
         """lavaan's ``standardizedSolution``: std.all with delta-method SEs."""
@@ -190,9 +200,10 @@ class SEMResults:
     # -- admissibility --------------------------------------------------------------
     @property
     def heywood(self) -> list[str]:
-        tab = self.estimates
-        var = tab[(tab["op"] == "~~") & (tab["lhs"] == tab["rhs"])]
-        return [f"{r.lhs}~~{r.rhs}" for r in var.itertuples() if r.est < 0]
+        """Variances estimated below zero (free parameters only)."""
+        return [f"{r.lhs}~~{r.rhs}" for r in self.spec.rows
+                if r.op == "~~" and r.lhs == r.rhs and r.free > 0
+                and self.theta[r.free - 1] < 0]
 
     @property
     def admissible(self) -> bool:
@@ -200,7 +211,7 @@ class SEMResults:
             return False
         lv = list(self.spec.vars.lv)
         if len(lv) > 1:
-            C, _ = self.spec.ram.implied_all(jnp.asarray(self.theta))
+            C, _ = self._implied_all()
             k = self.spec.ram.n_ov
             ev = np.linalg.eigvalsh(np.asarray(C)[k:, k:])
             return bool(ev.min() > 0)
@@ -224,12 +235,14 @@ class SEMResults:
         means = spec.problem.meanstructure
         n_mom = p * (p + 1) // 2 - px * (px + 1) // 2 + ((p - px) if means else 0)
         npar_base = (p - px) * (2 if means else 1)
-        Sigma, mu = spec.problem.moments(jnp.asarray(self.theta),
-                                         {k: jnp.asarray(v) for k, v in d.items()})
+        C, m = (np.asarray(a) for a in self._implied_all())
+        k = spec.ram.n_ov
+        Sigma = C[:k, :k]
+        mu = m[:k] if means else None
         out = _fm.compute(llf=self.llf, ll_sat=ll_sat, ll_base=ll_base,
                           npar=self.n_params, n_moments=n_mom, npar_base=npar_base,
                           N=self.nobs, S=S, Sigma=np.asarray(Sigma),
-                          ybar=ybar if means else None, mu=np.asarray(mu) if means else None)
+                          ybar=ybar if means else None, mu=mu)
         return pd.Series(out)
 
     @property
@@ -259,7 +272,7 @@ class SEMResults:
             raise NotImplementedError("factor scores with definition variables")
         d = self.data if data is None else self.model.prepare(
             data, missing="ml" if spec.problem.meanstructure else "error")
-        C, m = (np.asarray(a) for a in spec.ram.implied_all(jnp.asarray(self.theta)))
+        C, m = (np.asarray(a) for a in self._implied_all())
         k = spec.ram.n_ov
         Syy, Sey = C[:k, :k], C[k:, :k]
         mu_y = m[:k] if spec.problem.meanstructure else d["w"] @ d["Y"] / d["w"].sum()

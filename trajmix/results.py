@@ -127,7 +127,9 @@ class GrowthMixtureResults:
     @cached_property
     def posterior(self) -> pd.DataFrame:
         """Posterior class probabilities p_ik ∝ π_ik f_k(y_i) (persons × classes)."""
-        P = np.asarray(self.problem.posterior(jnp.asarray(self.theta), self._jdata))
+        prob = self.problem
+        fn = cached_jit(("trajmix-posterior", prob.cache_key()), lambda: prob.posterior)
+        P = np.asarray(fn(jnp.asarray(self.theta), self._jdata))
         return pd.DataFrame(P, index=self.data.ids,
                             columns=[f"class{k + 1}" for k in range(P.shape[1])])
 

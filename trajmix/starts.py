@@ -19,7 +19,6 @@ the population values × U(0.9, 1.1)).
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
 
 
 
@@ -145,24 +144,30 @@ def gating_start(labels, Xg, K, shrink=0.7):
     return out
 
 
-def _multinomial_logit(Z, labels, K, ridge=0.1):
+def _multinomial_logit(Z, labels, K, ridge=0.1, n_iter=25):
     """Ridge-penalised multinomial logit of ``labels`` on standardised ``Z`` with
-    class 1 as reference: (intercepts (K,), slopes (K, p)), class-1 rows 0."""
+    class 1 as reference, by Newton's method (the penalised log-likelihood is concave):
+    (intercepts (K,), slopes (K, p)), class-1 rows 0."""
     n, p = Z.shape
-    Y = np.eye(K)[labels]
-    X1 = np.column_stack([np.ones(n), Z])
-
-    def fg(w):
-        W = np.vstack([np.zeros(p + 1), w.reshape(K - 1, p + 1)])
-        eta = X1 @ W.T
+    Y = np.eye(K)[labels][:, 1:]                                   # n, K-1
+    X1 = np.column_stack([np.ones(n), Z])                          # n, p+1
+    m = (K - 1) * (p + 1)
+    pen = np.tile(np.r_[0.0, np.full(p, ridge)], K - 1)
+    w = np.zeros(m)
+    for _ in range(n_iter):
+        W = w.reshape(K - 1, p + 1)
+        eta = np.column_stack([np.zeros(n), X1 @ W.T])
         eta -= eta.max(1, keepdims=True)
         P = np.exp(eta)
-        P /= P.sum(1, keepdims=True)
-        nll = -np.sum(Y * np.log(np.clip(P, 1e-300, 1))) + 0.5 * ridge * np.sum(W[:, 1:] ** 2)
-        G = (P - Y).T @ X1 + ridge * np.column_stack([np.zeros(K), W[:, 1:]])
-        return nll, G[1:].ravel()
-
-    w = minimize(fg, np.zeros((K - 1) * (p + 1)), jac=True, method="L-BFGS-B").x
+        P = (P / P.sum(1, keepdims=True))[:, 1:]                   # n, K-1
+        g = ((Y - P).T @ X1).ravel() - pen * w
+        # Hessian blocks: -Σ_i x_i x_iᵀ (δ_ab P_ia − P_ia P_ib)
+        V = np.einsum("na,ab->nab", P, np.eye(K - 1)) - np.einsum("na,nb->nab", P, P)
+        H = np.einsum("nab,ni,nj->aibj", V, X1, X1).reshape(m, m) + np.diag(pen)
+        step = np.linalg.solve(H + 1e-10 * np.eye(m), g)
+        w = w + step
+        if np.max(np.abs(step)) < 1e-8:
+            break
     W = np.vstack([np.zeros(p + 1), w.reshape(K - 1, p + 1)])
     return W[:, 0], W[:, 1:]
 
