@@ -24,7 +24,7 @@ import pandas as pd
 
 from sem.errors import DataError
 
-from .schema import DATE, ID, normalise_dx, numeric, parse_dates, require_columns
+from .schema import DATE, ID, ids, normalise_dx, numeric, parse_dates, require_columns
 
 DAYS_PER_YEAR = 365.25
 NUMERIC = ("ADAS13", "MMSE", "CDRSB", "Ventricles", "Hippocampus", "WholeBrain",
@@ -53,9 +53,9 @@ def prepare_longitudinal(data: pd.DataFrame, *, require=(), icv: str = "raise",
     df = data.reset_index(drop=True).copy()
     if df[ID].isna().any():
         raise DataError(f"{what}: column '{ID}' has missing values")
-    df[DATE] = parse_dates(df[DATE], DATE, "%Y-%m-%d", ids=df[ID])
+    df[DATE] = parse_dates(df[DATE], DATE, "%Y-%m-%d", rid=df[ID])
     if "DX" in df.columns:
-        df["DX"] = normalise_dx(df["DX"], "DX", ids=df[ID])
+        df["DX"] = normalise_dx(df["DX"], "DX", rid=df[ID])
     else:
         df["DX"] = np.nan
     for c in NUMERIC:
@@ -91,7 +91,7 @@ def _add_icv(df: pd.DataFrame, icv: str, what: str) -> None:
     orphan = df["Ventricles"].notna() & df["ICV_bl"].isna()
     if orphan.any():
         rids = sorted(set(df.loc[orphan, ID].tolist()))
-        msg = (f"{what}: RID {rids[:10]}{' ...' if len(rids) > 10 else ''} "
+        msg = (f"{what}: RID {ids(rids)} "
                "ha(s) Ventricles but no ICV at any visit, so Ventricles_ICV = "
                "Ventricles / ICV_bl cannot be formed")
         if icv == "raise":

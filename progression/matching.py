@@ -25,7 +25,7 @@ import pandas as pd
 
 from sem.errors import DataError
 
-from .schema import ADAS_COLUMNS, PROB_COLUMNS, VENTS_COLUMNS
+from .schema import ADAS_COLUMNS, PROB_COLUMNS, VENTS_COLUMNS, _plain, ids
 
 #: columns of :func:`match_forecast` holding the matched forecasts (the ADAS13 estimate
 #: is renamed so that it does not overwrite D4's true ADAS13)
@@ -46,14 +46,14 @@ def check_complete(d4: pd.DataFrame, forecast: pd.DataFrame, min_months: int) ->
     parts = []
     if absent:
         parts.append(f"{len(absent)} D4 subject(s) have no forecast: RID "
-                     f"{absent[:20]}{' ...' if len(absent) > 20 else ''}")
+                     f"{ids(absent, 20)}")
     if short:
         months = pd.DatetimeIndex(sorted(forecast["Forecast Date"].unique()))
         lines = []
         for r in short[:10]:
             have = set(forecast.loc[forecast["RID"] == r, "Forecast Date"])
             lacking = [f"{m:%Y-%m}" for m in months if m not in have]
-            lines.append(f"RID {r} has {counts[r]} month(s)"
+            lines.append(f"RID {_plain(r)} has {counts[r]} month(s)"
                          + (f", lacks {lacking[:12]}{' ...' if len(lacking) > 12 else ''}"
                             if lacking else ""))
         parts.append(f"{len(short)} subject(s) have fewer than {min_months} forecast "

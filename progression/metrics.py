@@ -46,7 +46,7 @@ from sem.errors import DataError
 
 from .matching import (MATCHED_ADAS, MATCHED_PROBS, MATCHED_VENTS, check_complete,
                        match_forecast)
-from .schema import DX_LABELS, check_d4, check_forecast
+from .schema import DX_LABELS, check_d4, check_forecast, ids
 
 METRIC_KEYS = ("mAUC", "BCA", "adasMAE", "ventsMAE", "adasWES", "ventsWES", "adasCPA",
                "ventsCPA")
@@ -213,7 +213,7 @@ def _target_scores(m: pd.DataFrame, name: str, cols, truth: str, variant: str) -
     if variant == "reference" and np.any(width <= 0):
         rids = sorted(set(m.loc[keep, "RID"][width <= 0].tolist()))
         warnings.warn(
-            f"{truth}: 50% intervals of zero or negative width for RID {rids[:10]}: the "
+            f"{truth}: 50% intervals of zero or negative width for RID {ids(rids)}: the "
             "reference weight 1/(U−L) is infinite or negative, so WES is "
             f"{'NaN' if np.any(width == 0) else 'distorted'} (variant='d4' uses |U−L| "
             "and equal weights when a width is 0)", UserWarning, stacklevel=3)

@@ -20,6 +20,8 @@ Every problem raises :class:`sem.errors.DataError` naming the column, subject or
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -69,9 +71,17 @@ CHALLENGE_MONTHS = 60
 
 
 # --- small parsers -----------------------------------------------------------------
-def parse_dates(values, column: str, fmt: str, ids=None, *, allow_missing=False) -> pd.Series:
+def ids(values, limit: int = 10) -> str:
+    """Subject ids for a message: ``[3, 17, 25 ...]`` (plain Python values)."""
+    vals = [v.item() if hasattr(v, "item") else v for v in list(values)]
+    return "[" + ", ".join(map(str, vals[:limit])) + (" ..." if len(vals) > limit else "") + "]"
+
+
+def parse_dates(values, column: str, fmt: str, rid=None, *,
+                allow_missing=False) -> pd.Series:
     """Parse date strings of format ``fmt``; a value that does not parse is an error
-    naming the column, the value and (if given) the subject."""
+    naming the column, the value and (if given, ``rid`` aligned with ``values``) the
+    subject."""
     s = pd.Series(values).reset_index(drop=True)
     if pd.api.types.is_datetime64_any_dtype(s):
         out = s
@@ -82,7 +92,7 @@ def parse_dates(values, column: str, fmt: str, ids=None, *, allow_missing=False)
         where = np.nonzero(bad.to_numpy())[0][:5]
         shown = []
         for i in where:
-            who = f"RID {pd.Series(ids).iloc[i]}: " if ids is not None else f"row {i}: "
+            who = f"RID {_plain(pd.Series(rid).iloc[i])}: " if rid is not None else f"row {i}: "
             shown.append(f"{who}{s.iloc[i]!r}")
         raise DataError(
             f"column '{column}' has {int(bad.sum())} date(s) that do not parse as {fmt} "
@@ -90,7 +100,7 @@ def parse_dates(values, column: str, fmt: str, ids=None, *, allow_missing=False)
     return out
 
 
-def normalise_dx(values, column: str = "DX", ids=None) -> pd.Series:
+def normalise_dx(values, column: str = "DX", rid=None) -> pd.Series:
     """Map diagnosis spellings to CN / MCI / AD (missing stays missing).
 
     Accepts the challenge's labels, TADPOLE's ``DX`` strings ("NL", "Dementia",
@@ -112,13 +122,17 @@ def normalise_dx(values, column: str = "DX", ids=None) -> pd.Series:
     if unknown.any():
         labels = sorted({str(v) for v in s[unknown]})
         who = ""
-        if ids is not None:
-            rids = sorted(set(pd.Series(ids).reset_index(drop=True)[unknown].tolist()))
-            who = f" (RID {', '.join(map(str, rids[:5]))}{' ...' if len(rids) > 5 else ''})"
+        if rid is not None:
+            rids = sorted(set(pd.Series(rid).reset_index(drop=True)[unknown].tolist()))
+            who = f" (RID {ids(rids, 5)})"
         raise DataError(
             f"column '{column}' has unknown diagnosis label(s) {labels}{who}; expected "
             f"CN / MCI / AD (or NL, Dementia, 'MCI to Dementia', EMCI, LMCI, SMC, 0/1/2)")
     return out.where(out.notna(), np.nan)
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
 
 
 def forecast_months(start: str = CHALLENGE_START, n: int = CHALLENGE_MONTHS) -> list[str]:
@@ -181,20 +195,20 @@ def check_forecast(forecast: pd.DataFrame) -> pd.DataFrame:
     ``YYYY-MM``, a repeated (RID, Forecast Date), a missing or non-finite value, a row
     whose relative probabilities are all zero or sum to ≤ 0 (the evaluation divides by
     their sum). Negative relative probabilities are *not* an error: the official code
-    does not clip them (the challenge's web page says it does); they pass unchanged.
+    does not clip them (the challenge's web page says it does); they pass unchanged,
+    with a warning naming the subjects.
     """
     require_columns(forecast, FORECAST_COLUMNS, "forecast table")
     f = forecast.loc[:, list(FORECAST_COLUMNS)].reset_index(drop=True).copy()
     rid = f["RID"]
     if rid.isna().any():
         raise DataError("forecast table: column 'RID' has missing values")
-    f["Forecast Date"] = parse_dates(f["Forecast Date"], "Forecast Date", "%Y-%m", ids=rid)
+    f["Forecast Date"] = parse_dates(f["Forecast Date"], "Forecast Date", "%Y-%m", rid=rid)
     for c in FORECAST_COLUMNS[3:]:
         x = numeric(f, c)
         if np.isnan(x).any():
             bad = sorted(set(rid[np.isnan(x)].tolist()))
-            raise DataError(f"forecast table: column '{c}' is missing for RID "
-                            f"{bad[:10]}{' ...' if len(bad) > 10 else ''}")
+            raise DataError(f"forecast table: column '{c}' is missing for RID {ids(bad)}")
         f[c] = x
     dup = f.duplicated(["RID", "Forecast Date"])
     if dup.any():
@@ -202,6 +216,14 @@ def check_forecast(forecast: pd.DataFrame) -> pd.DataFrame:
         raise DataError(f"forecast table: RID {r['RID']} has month "
                         f"{r['Forecast Date']:%Y-%m} more than once")
     p = f.loc[:, list(PROB_COLUMNS)].to_numpy()
+    neg = (p < 0).any(axis=1)
+    if neg.any():
+        rids = sorted(set(f.loc[neg, "RID"].tolist()))
+        warnings.warn(
+            f"forecast table: negative relative probabilities for RID {ids(rids)}"
+            "; they are used as given (the official "
+            "evaluation code does not clip them, although the challenge's page says it "
+            "sets them to zero)", UserWarning, stacklevel=3)
     bad = p.sum(axis=1) <= 0
     if bad.any():
         rows = f.loc[bad, ["RID", "Forecast Date"]].head(5)
@@ -227,24 +249,24 @@ def check_d4(d4: pd.DataFrame, *, check_units: bool = True) -> pd.DataFrame:
     rid = d["RID"]
     if rid.isna().any():
         raise DataError("D4 table: column 'RID' has missing values")
-    dx = normalise_dx(d["Diagnosis"], "Diagnosis", ids=rid)
+    dx = normalise_dx(d["Diagnosis"], "Diagnosis", rid=rid)
     d["Diagnosis"] = dx.map({lab: k for k, lab in enumerate(DX_LABELS)}).astype(float)
     for c in ("ADAS13", "Ventricles"):
         d[c] = numeric(d, c)
     need_cog = d["Diagnosis"].notna() | d["ADAS13"].notna()
     need_scan = d["Ventricles"].notna()
     for col, need in (("CognitiveAssessmentDate", need_cog), ("ScanDate", need_scan)):
-        parsed = parse_dates(d[col], col, "%Y-%m-%d", ids=rid, allow_missing=True)
+        parsed = parse_dates(d[col], col, "%Y-%m-%d", rid=rid, allow_missing=True)
         miss = parsed.isna() & need
         if miss.any():
             bad = sorted(set(rid[miss].tolist()))
-            raise DataError(f"D4 table: '{col}' is missing for RID {bad[:10]} although "
+            raise DataError(f"D4 table: '{col}' is missing for RID {ids(bad)} although "
                             "the target measured on that date is present")
         d[col] = parsed
     if check_units and (d["Ventricles"] > 1).any():
         bad = sorted(set(rid[d["Ventricles"] > 1].tolist()))
         raise DataError(
-            f"D4 table: 'Ventricles' above 1 for RID {bad[:10]}: D4 holds ventricle volume "
+            f"D4 table: 'Ventricles' above 1 for RID {ids(bad)}: D4 holds ventricle volume "
             "divided by intracranial volume (the forecast's Ventricles_ICV); divide the "
             "mm³ volumes by ICV (or pass check_units=False)")
     return d

@@ -36,7 +36,7 @@ from sem.inference import invert_information
 from sem.jaxconfig import jax, jnp
 
 from ..longitudinal import pad
-from ..schema import DX_LABELS, ID
+from ..schema import DX_LABELS, ID, ids
 from .likelihood import Layout, agq_case, gauss_hermite, posterior, subject_view
 from .start import refine, start_values
 
@@ -112,7 +112,7 @@ def make_arrays(frame: pd.DataFrame, markers, covariates, scaler: Scaler, age_re
     lacking = vmask & ~age_ok
     if lacking.any():
         raise DataError("progression model: AGE is missing for RID "
-                        f"{list(rids[lacking.any(axis=1)][:10])}")
+                        f"{ids(rids[lacking.any(axis=1)])}")
     age = np.where(vmask, vals[..., K], 0.0)
     abar = age.sum(axis=1) / np.maximum(vmask.sum(axis=1), 1)
     t = np.where(vmask, age - abar[:, None], 0.0)
@@ -199,10 +199,16 @@ class FitResult:
     data: dict            # with the final quadrature nodes
 
 
-def _rounds(problem, data, theta, *, H0, max_rounds, max_iter, round_iter, tol):
-    """BFGS rounds with refreshed mode-search starting points (module docstring)."""
+def _rounds(problem, data, theta, *, H0, max_rounds, max_iter, round_iter, tol,
+            curvature=None):
+    """BFGS rounds with refreshed mode-search starting points (module docstring).
+    After a round that ran out of iterations, ``curvature(θ)`` (if given) supplies a
+    fresh initial inverse Hessian."""
     n_iter, opt, settled, r, last = 0, None, False, 0, None
     for r in range(1, max_rounds + 1):
+        if opt is not None and opt.status == 2 and curvature is not None:
+            fresh = curvature(theta)
+            H0 = H0 if fresh is None else fresh
         data, _ = refresh_nodes(problem.layout, theta, data)
         budget = min(round_iter, max_iter - n_iter)
         if budget <= 0:
@@ -230,7 +236,7 @@ def decrement(problem, theta, data, V) -> float:
 
 def fit(problem: ProgressionProblem, data: dict, n: int, *, subsample: int, seed: int,
         refine_rounds: int = 4, max_rounds: int = 12, max_iter: int = 3000,
-        round_iter: int = 500, tol: float = 1e-6) -> FitResult:
+        round_iter: int = 200, tol: float = 1e-6) -> FitResult:
     """Maximum likelihood in rounds (module docstring) for ``n`` real subjects.
 
     Start values (:mod:`.start`) are computed on a random subsample of ``subsample``
@@ -250,10 +256,15 @@ def fit(problem: ProgressionProblem, data: dict, n: int, *, subsample: int, seed
                           lambda th, d: refresh_nodes(lay, th, d)[0], refine_rounds)
     H0 = inverse_information(problem, theta, small)
     n_first = 0
+
+    def curvature(th):
+        return inverse_information(problem, th, small)
+
     if n_small < n:
         opt, small, _, n_first, _ = _rounds(problem, small, theta, H0=H0,
                                             max_rounds=max_rounds, max_iter=max_iter,
-                                            round_iter=round_iter, tol=tol)
+                                            round_iter=round_iter, tol=tol,
+                                            curvature=curvature)
         theta = opt.theta
         H0 = inverse_information(problem, theta, small)
         data = dict(data)
@@ -263,7 +274,7 @@ def fit(problem: ProgressionProblem, data: dict, n: int, *, subsample: int, seed
         data = small
     opt, data, rounds, n_iter, settled = _rounds(
         problem, data, theta, H0=H0, max_rounds=max_rounds, max_iter=max_iter,
-        round_iter=round_iter, tol=tol)
+        round_iter=round_iter, tol=tol, curvature=curvature if small is data else None)
     V = inverse_information(problem, opt.theta, data) if n <= 2000 else H0
     dec = decrement(problem, opt.theta, data, V) if V is not None else np.inf
     converged = bool(settled and (opt.converged or dec < 1e-3))

@@ -1,6 +1,12 @@
 """Forecasters with one scikit-learn-style interface (see :mod:`.base`)."""
 from .base import Forecaster, ForecastGrid, Prediction, forecast_table
 from .benchmarks import LastVisitBenchmark, MixedEffectsBenchmark, SVMBenchmark
+from .boosting import GradientBoostingForecaster
+from .dpm import ProgressionModel
+from .ensemble import MeanEnsemble, MedianEnsemble, combine_forecasts
+from .mixedlm import MixedLMForecaster
 
 __all__ = ["Forecaster", "ForecastGrid", "Prediction", "forecast_table",
-           "LastVisitBenchmark", "MixedEffectsBenchmark", "SVMBenchmark"]
+           "LastVisitBenchmark", "MixedEffectsBenchmark", "SVMBenchmark",
+           "MixedLMForecaster", "GradientBoostingForecaster", "ProgressionModel",
+           "MeanEnsemble", "MedianEnsemble", "combine_forecasts"]

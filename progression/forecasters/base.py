@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from sem.errors import DataError
 
 from ..longitudinal import DAYS_PER_YEAR, exam_month, prepare_longitudinal, subjects_of
-from ..schema import FORECAST_COLUMNS, ID, month_strings
+from ..schema import FORECAST_COLUMNS, ID, ids, month_strings
 
 
 @dataclass
@@ -80,7 +80,7 @@ def forecast_table(pred: Prediction, grid: ForecastGrid, who: str = "forecaster"
         bad = ~np.isfinite(arr).all(axis=(1, 2))
         if bad.any():
             raise DataError(f"{who} produced non-finite {name} for RID "
-                            f"{list(np.asarray(pred.rids)[bad][:10])}")
+                            f"{ids(np.asarray(pred.rids)[bad])}")
     cols = [np.repeat(np.asarray(pred.rids), M), np.tile(np.arange(1, M + 1), n),
             np.tile(np.asarray(grid.months, dtype=object), n)]
     for arr in (pred.probs, pred.adas, pred.vents):
@@ -134,7 +134,7 @@ class Forecaster(BaseEstimator):
         known = set(self.history_[ID])
         unknown = [r for r in rids if r not in known]
         if unknown:
-            raise DataError(f"RID {unknown[:10]} not in the training table; pass their "
+            raise DataError(f"RID {ids(unknown)} not in the training table; pass their "
                             "visits as a table to forecast(subjects=...)")
         h = self.history_[self.history_[ID].isin(rids)]
         order = pd.Index(rids)

@@ -16,7 +16,7 @@ from sklearn.svm import SVC, SVR
 from sem.errors import DataError
 
 from ..longitudinal import subjects_of
-from ..schema import DX_LABELS, ID
+from ..schema import DX_LABELS, ID, ids
 from .base import Forecaster, ForecastGrid, Prediction, first_visit, interval, last_observed
 
 DX_ONEHOT = {"CN": (1.0, 0.0, 0.0), "MCI": (0.0, 1.0, 0.0), "AD": (0.0, 0.0, 1.0)}
@@ -137,7 +137,7 @@ class MixedEffectsBenchmark(Forecaster):
         fv = first_visit(history)
         if fv["AGE_BL"].isna().any():
             raise DataError(f"MixedEffectsBenchmark: AGE missing for RID "
-                            f"{list(fv.index[fv['AGE_BL'].isna()][:10])}")
+                            f"{ids(fv.index[fv['AGE_BL'].isna()])}")
         first = history.groupby(ID, sort=False)["EXAM_MONTH"].min().loc[rids].to_numpy()
         ages = fv["AGE_BL"].to_numpy(float)[:, None] + (grid.exam_month[None, :]
                                                         - first[:, None]) / 12

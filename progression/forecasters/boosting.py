@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from sem.errors import DataError
 
@@ -36,13 +37,17 @@ class GradientBoostingForecaster(Forecaster):
 
     Parameters: ``max_iter`` and ``learning_rate`` of every boosted model,
     ``max_horizon`` (years; longer pairs are not used), ``max_pairs`` (a random subset
-    of pairs above this many), ``seed``. Fitted: ``classifier_``, ``regressors_``
+    of pairs above this many), ``n_threads`` (OpenMP threads of scikit-learn's boosting;
+    1 by default because spinning OpenMP threads slow down severalfold on a machine
+    whose cores are busy with other work — ``None`` uses all), ``seed``. Fitted: ``classifier_``, ``regressors_``
     (``{(target, "change" | "level", quantile): model}``), ``features_``.
     """
 
     def __init__(self, max_iter: int = 200, learning_rate: float = 0.05,
-                 max_horizon: float = 6.0, max_pairs: int = 60000, seed: int = 0):
+                 max_horizon: float = 6.0, max_pairs: int = 60000, n_threads: int | None = 1,
+                 seed: int = 0):
         self.max_iter = max_iter
+        self.n_threads = n_threads
         self.learning_rate = learning_rate
         self.max_horizon = max_horizon
         self.max_pairs = max_pairs
@@ -51,6 +56,14 @@ class GradientBoostingForecaster(Forecaster):
     def _model(self, **kw):
         return dict(max_iter=self.max_iter, learning_rate=self.learning_rate,
                     random_state=self.seed, **kw)
+
+    def fit(self, train, y=None):
+        with threadpool_limits(self.n_threads, "openmp"):
+            return super().fit(train)
+
+    def forecast(self, subjects=None, months=None):
+        with threadpool_limits(self.n_threads, "openmp"):
+            return super().forecast(subjects, months)
 
     def _fit(self, data):
         feats = history_features(data)

@@ -27,7 +27,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceW
 from sem.errors import ConvergenceWarning, DataError
 
 from ..longitudinal import subjects_of
-from ..schema import DX_LABELS, ID
+from ..schema import DX_LABELS, ID, ids
 from .base import Forecaster, ForecastGrid, Prediction, first_visit
 
 SCALE = {"ADAS13": 1.0, "Ventricles_ICV": 100.0}
@@ -62,7 +62,7 @@ class MixedLMForecaster(Forecaster):
         self.apoe_mean_ = float(data["APOE4"].mean()) if "APOE4" in data.columns else 0.0
         if data["AGE_BL"].isna().any():
             raise DataError("MixedLMForecaster: AGE is missing for RID "
-                            f"{sorted(set(data.loc[data['AGE_BL'].isna(), ID]))[:10]}")
+                            f"{ids(sorted(set(data.loc[data['AGE_BL'].isna(), ID])))}")
         X, Z = self._design(data)
         self.results_, self.converged_ = {}, {}
         for target, scale in SCALE.items():
