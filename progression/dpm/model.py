@@ -150,11 +150,11 @@ def refresh_nodes(layout: Layout, theta, data: dict, iters: int = 30):
     """Move the quadrature centres to the posterior modes at θ (Newton iterations from
     the current centres) and the scales to the curvature there. Returns the new data
     and the largest gradient norm left at a mode."""
-    key = (layout, iters)
-    if key not in _POSTERIOR:
-        _POSTERIOR[key] = jax.jit(lambda th, d: posterior(th, d, layout, iters))
-    b, _, L, gnorm = _POSTERIOR[key](jnp.asarray(theta),
-                                      {k: jnp.asarray(v) for k, v in data.items()})
+    if layout not in _POSTERIOR:     # the iteration count is traced: one compile
+        _POSTERIOR[layout] = jax.jit(lambda th, d, it: posterior(th, d, layout, it))
+    b, _, L, gnorm = _POSTERIOR[layout](jnp.asarray(theta),
+                                         {k: jnp.asarray(v) for k, v in data.items()},
+                                         jnp.asarray(int(iters)))
     out = dict(data)
     out["bhat"], out["L"] = np.asarray(b), np.asarray(L)
     g = np.asarray(gnorm)[np.asarray(data["w"]) > 0]
@@ -170,21 +170,57 @@ def take_subjects(data: dict, idx) -> dict:
     return out
 
 
-def inverse_information(problem, theta, data) -> np.ndarray | None:
-    """Σw·(Σ_i w_i s_i s_iᵀ)⁻¹, s_i the exact per-subject scores in the engine's
-    unconstrained coordinates: the inverse average information per subject, a guess of
-    the inverse Hessian of the engine's objective −ℓ/Σw (None if singular)."""
+_SCORES: dict = {}
+
+
+def scores(problem, theta, data) -> np.ndarray:
+    """Exact per-subject scores s_i = ∂ℓ_i/∂u (n, k) in the engine's unconstrained
+    coordinates u: reverse mode per subject under ``vmap`` (memory of one gradient of ℓ;
+    compiles faster than forward mode over all k parameters). The jitted function is
+    cached per model structure — a fresh ``jax.jit`` per call would compile the
+    adaptive-quadrature likelihood again, 10–20 s each time on a 2-core CPU."""
+    key = problem.cache_key()
+    fn = _SCORES.get(key)
+    if fn is None:
+        lay, z, lw, k = problem.layout, problem.nodes, problem.logw, problem.iters
+
+        def one(u, d):
+            return agq_case(to_theta(problem, u), d, lay, z, lw, k)
+
+        fn = _SCORES[key] = jax.jit(lambda u, d: jax.vmap(jax.grad(one), in_axes=(None, 0))(
+            u, subject_view(d)))
     u = jnp.asarray(to_unconstrained(problem, theta))
-    jd = {k: jnp.asarray(v) for k, v in data.items()}
-    S = np.asarray(jax.jit(jax.jacfwd(
-        lambda uu, dd: problem.loglik_cases(to_theta(problem, uu), dd)))(u, jd))
-    w = np.asarray(data["w"])
+    return np.asarray(fn(u, {k: jnp.asarray(v) for k, v in data.items()}))
+
+
+def _inverse_average(S, w) -> np.ndarray | None:
     info = (S * w[:, None]).T @ S / w.sum()
     info = 0.5 * (info + info.T)
     inv = invert_information(info + 1e-10 * np.trace(info) * np.eye(len(info)))
     if inv.singular or not np.all(np.isfinite(inv.cov)):
         return None
     return inv.cov
+
+
+def inverse_information(problem, theta, data) -> np.ndarray | None:
+    """Σw·(Σ_i w_i s_i s_iᵀ)⁻¹, s_i the exact per-subject scores (:func:`scores`): the
+    inverse average information per subject, a guess of the inverse Hessian of the
+    engine's objective −ℓ/Σw (None if singular)."""
+    return _inverse_average(scores(problem, theta, data), np.asarray(data["w"]))
+
+
+def decrement(problem, theta, data) -> tuple[float, np.ndarray | None]:
+    """Predicted gain n·gᵀVg/2 in ℓ of a Newton step, with g = −Σ_i w_i s_i / n the
+    gradient of −ℓ/n and V the inverse average information, both from the same
+    per-subject scores. Returns the gain (∞ if V is singular) and V."""
+    w = np.asarray(data["w"])
+    S = scores(problem, theta, data)
+    V = _inverse_average(S, w)
+    if V is None:
+        return np.inf, None
+    n = float(w.sum())
+    g = -(w @ S) / n
+    return float(n * g @ V @ g / 2), V
 
 
 @dataclass
@@ -210,10 +246,12 @@ def _rounds(problem, data, theta, *, H0, max_rounds, max_iter, round_iter, tol,
             fresh = curvature(theta)
             H0 = H0 if fresh is None else fresh
         data, _ = refresh_nodes(problem.layout, theta, data)
-        budget = min(round_iter, max_iter - n_iter)
-        if budget <= 0:
+        if n_iter >= max_iter:
             break
-        opt = maximize(problem, data, np.asarray(theta)[None, :], max_iter=budget, H0=H0)
+        # every round gets the same budget: the engine compiles one program per
+        # iteration limit, so a shorter last round would compile the fit again
+        opt = maximize(problem, data, np.asarray(theta)[None, :], max_iter=round_iter,
+                       H0=H0)
         n_iter += opt.n_iter
         theta = opt.theta
         if last is not None and abs(opt.llf - last) <= tol * (1 + abs(opt.llf)):
@@ -221,17 +259,6 @@ def _rounds(problem, data, theta, *, H0, max_rounds, max_iter, round_iter, tol,
             break
         last = opt.llf
     return opt, data, r, n_iter, settled
-
-
-def decrement(problem, theta, data, V) -> float:
-    """Predicted gain n·gᵀVg/2 in ℓ of a Newton step, g the gradient of −ℓ/n in the
-    engine's unconstrained coordinates, V the inverse average information."""
-    u = jnp.asarray(to_unconstrained(problem, theta))
-    jd = {k: jnp.asarray(v) for k, v in data.items()}
-    n = float(np.sum(data["w"]))
-    g = np.asarray(jax.jit(jax.grad(
-        lambda uu, dd: -problem.loglik(to_theta(problem, uu), dd) / n))(u, jd))
-    return float(n * g @ V @ g / 2)
 
 
 def fit(problem: ProgressionProblem, data: dict, n: int, *, subsample: int, seed: int,
@@ -275,8 +302,7 @@ def fit(problem: ProgressionProblem, data: dict, n: int, *, subsample: int, seed
     opt, data, rounds, n_iter, settled = _rounds(
         problem, data, theta, H0=H0, max_rounds=max_rounds, max_iter=max_iter,
         round_iter=round_iter, tol=tol, curvature=curvature if small is data else None)
-    V = inverse_information(problem, opt.theta, data) if n <= 2000 else H0
-    dec = decrement(problem, opt.theta, data, V) if V is not None else np.inf
+    dec, _ = decrement(problem, opt.theta, data)
     converged = bool(settled and (opt.converged or dec < 1e-3))
     if converged:
         message = f"converged: {opt.message}, predicted further gain {dec:.1e}"

@@ -18,10 +18,10 @@ import pandas as pd
 from sem.errors import ConvergenceWarning, DataError
 from sem.estimation import seed_to_int
 from sem.inference import invert_information, wald_table
-from sem.jaxconfig import jax, jnp
 
 from ..dpm.likelihood import Layout
-from ..dpm.model import ProgressionProblem, Scaler, fit, make_arrays, refresh_nodes
+from ..dpm.model import (ProgressionProblem, Scaler, fit, make_arrays, refresh_nodes,
+                         scores)
 from ..dpm.predict import predictive
 from ..longitudinal import subjects_of
 from ..schema import ID
@@ -31,6 +31,8 @@ DEFAULT_MARKERS = ("ADAS13", "Ventricles_ICV", "MMSE", "CDRSB", "Hippocampus",
                    "WholeBrain", "FDG", "ABETA", "TAU")
 TARGETS = ("ADAS13", "Ventricles_ICV")
 BOUNDS = {"ADAS13": (0.0, 85.0), "Ventricles_ICV": (0.0, 1.0)}
+
+
 class ProgressionModel(Forecaster):
     """Disease progression model (latent time, sigmoid trajectories), forecasting by
     its posterior predictive distribution.
@@ -110,11 +112,11 @@ class ProgressionModel(Forecaster):
         """Estimates with standard errors from the empirical (outer-product-of-scores)
         observed information Σ_i s_i s_iᵀ, s_i = ∂ℓ_i/∂θ exact by automatic
         differentiation; Wald z, p-values and 95% intervals."""
-        theta = jnp.asarray(self.params_.to_numpy())
-        arrays = {k: jnp.asarray(v) for k, v in self._arrays.items()}
-        scores = np.asarray(jax.jit(jax.jacfwd(self._problem.loglik_cases))(theta, arrays))
+        theta = self.params_.to_numpy()
+        S = scores(self._problem, theta, self._arrays)       # ∂ℓ_i/∂u, u = log θ if θ > 0
+        S = np.where(self._problem.positive, S / theta, S)    # chain rule: ∂ℓ_i/∂θ
         w = np.asarray(self._arrays["w"])
-        info = (scores * w[:, None]).T @ scores
+        info = (S * w[:, None]).T @ S
         inv = invert_information(info)
         se = np.sqrt(np.clip(np.diag(inv.cov), 0, None))
         out = pd.DataFrame({"est": self.params_.to_numpy(), "se": se},
