@@ -71,8 +71,7 @@ def _semopy_times(boot, k):
     except ImportError:
         print("semopy not installed: peer skipped (pip install semopy)")
         return None
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "sem", "datasets", "HolzingerSwineford1939.csv")
+    path = _hs_path()
     # single-threaded BLAS is semopy's best setting: its matrices are tiny, and with
     # threaded BLAS it ran 5-15x slower on the 2-core machine
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
@@ -82,10 +81,48 @@ def _semopy_times(boot, k):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+LAVAAN = r"""
+suppressMessages(library(lavaan))
+a <- commandArgs(TRUE); hs <- read.csv(a[1]); k <- as.integer(a[2])
+HS <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+full <- function() { f <- cfa(HS, data = hs); fitMeasures(f); f }
+invisible(full())
+t <- proc.time()[["elapsed"]]; for (i in 1:10) f <- full()
+warm <- (proc.time()[["elapsed"]] - t) / 10
+t <- proc.time()[["elapsed"]]; b <- bootstrapLavaan(f, R = k, parallel = "no")
+per <- (proc.time()[["elapsed"]] - t) / k
+cat(sprintf("%.6f %.6f %d %.6f\n", warm, per, k, coef(f)[["visual=~x2"]]))
+"""
+
+
+def _lavaan_times(k):
+    """lavaan in R (skipped cleanly without Rscript or lavaan): a warm ``cfa`` with
+    ``fitMeasures``, and ``bootstrapLavaan`` of k draws (serial)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("Rscript") is None:
+        print("R not installed: lavaan peer skipped (apt-get install r-cran-lavaan)")
+        return None
+    out = subprocess.run(["Rscript", "-e", LAVAAN, _hs_path(), str(k)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        print("lavaan peer skipped: " + out.stderr.strip().splitlines()[-1][:200])
+        return None
+    warm, per, k, x2 = out.stdout.split()
+    return float(warm), float(per), int(k), float(x2)
+
+
+def _hs_path():
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "sem", "datasets", "HolzingerSwineford1939.csv")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--semopy-fits", type=int, default=50)
+    ap.add_argument("--lavaan-boot", type=int, default=100)
     args = ap.parse_args(argv)
     hs = load("HolzingerSwineford1939")
     rng = np.random.default_rng(0)
@@ -116,6 +153,13 @@ def main(argv=None):
         rows.append((f"semopy: {k} resampled frames one by one", s_per * k, k))
         print(f"check: visual=~x2 trajmix {res.params['visual=~x2']:.6f}, semopy {x2:.6f}")
 
+    lav = _lavaan_times(args.lavaan_boot)
+    if lav is not None:
+        l_warm, l_per, lk, lx2 = lav
+        rows.insert(2, ("lavaan: cfa + fitMeasures", l_warm, 1))
+        rows.append((f"lavaan: bootstrapLavaan({lk}), serial", l_per * lk, lk))
+        print(f"check: visual=~x2 trajmix {res.params['visual=~x2']:.6f}, lavaan {lx2:.6f}")
+
     print(f"\nHolzinger-Swineford CFA (21 parameters, n = 301); device: "
           f"{jax.devices()[0].platform}, {os.cpu_count()} cores")
     print(f"{'':50}{'seconds':>10}{'ms per fit':>12}")
@@ -129,6 +173,10 @@ def main(argv=None):
               f"per refit, semopy one by one / trajmix fit_many = "
               f"{per_semopy / (t_many / args.boot):.0f}x, / trajmix bootstrap = "
               f"{per_semopy / (t_boot / args.boot):.0f}x")
+    if lav is not None:
+        print(f"ratios: warm single fit, lavaan / trajmix = {l_warm / warm:.1f}x; per "
+              f"bootstrap draw, lavaan / trajmix bootstrap = "
+              f"{l_per / (t_boot / args.boot):.0f}x")
 
 
 if __name__ == "__main__":

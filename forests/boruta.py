@@ -49,6 +49,20 @@ class BorutaResult:
         """Mean over runs of the shadows' maximal importance."""
         return float(self.history["shadow_max"].mean())
 
+    def rough_fix(self) -> "BorutaResult":
+        """Decide the tentative covariates as R's ``Boruta::TentativeRoughFix`` does:
+        confirmed when the covariate's median importance over the runs exceeds the
+        median over the runs of the shadows' maximal importance, rejected otherwise.
+        The returned result's table marks them in a boolean column ``rough_fix``. A
+        weaker decision than the binomial test: use it when the runs ran out."""
+        t = self.table.copy()
+        cut = float(np.median(self.history["shadow_max"]))
+        tentative = t["decision"] == TENTATIVE
+        t["rough_fix"] = tentative
+        t.loc[tentative, "decision"] = np.where(
+            t.loc[tentative, "median_importance"] > cut, CONFIRMED, REJECTED)
+        return BorutaResult(t, self.history, self.alpha)
+
     def __str__(self) -> str:
         t = self.table.sort_values("importance", ascending=False)
         lines = [f"Boruta ({len(self.history)} runs, alpha = {self.alpha:g}; shadow "

@@ -252,14 +252,28 @@ def default_batch_size(n_cases: int, n_params: int):
     return int(np.clip(200_000 // max(n_cases * n_params, 1), 1, 64))
 
 
+def _device_sharding():
+    """A sharding of the leading (data-set) axis over all local devices, or None on a
+    single device."""
+    devices = jax.local_devices()
+    if len(devices) < 2:
+        return None
+    mesh = jax.sharding.Mesh(np.array(devices), ("datasets",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("datasets"))
+
+
 def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
                   gtol: float = 1e-8, polish: bool = False, chunk: int | None = None,
                   H0=None, precondition: bool | None = None,
-                  batch_size: int | None | str = "auto") -> list[Optimum]:
+                  batch_size: int | None | str = "auto", shard: bool = True
+                  ) -> list[Optimum]:
     """ML estimates for D stacked data sets (leading axis D) from starts (D, S, k).
 
     ``chunk`` bounds memory: data sets are processed ``chunk`` at a time by the same
-    compiled function (the last chunk is padded, so nothing recompiles).
+    compiled function (the last chunk is padded, so nothing recompiles). With several
+    local devices (GPUs) and data sets solved side by side (``batch_size`` None, the
+    default on accelerators) each chunk is padded to a multiple of the device count and
+    sharded over the devices along the data-set axis (``shard=False``: one device).
     """
     starts = np.asarray(starts, dtype=float)
     D = starts.shape[0]
@@ -273,13 +287,20 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
     fn = compiled(problem, "many", max_iter=max_iter, gtol=gtol, polish=polish,
                   batch_size=batch_size)
     chunk = D if chunk is None else max(1, min(chunk, D))
+    sharding = _device_sharding() if shard and batch_size is None else None
+    if sharding is not None:
+        n_dev = len(sharding.mesh.devices.flat)
+        chunk = -(-chunk // n_dev) * n_dev
     n_obs = np.asarray(data["w"]).sum(axis=1)
     out: list[Optimum] = []
     for lo in range(0, D, chunk):
         hi = min(lo + chunk, D)
         idx = np.arange(lo, lo + chunk) % D if hi - lo < chunk else np.arange(lo, hi)
         jdata = {k: jnp.asarray(np.asarray(v)[idx]) for k, v in data.items()}
-        res = fn(jnp.asarray(U0[idx]), jdata, _H0(problem, H0))
+        U = jnp.asarray(U0[idx])
+        if sharding is not None:
+            jdata, U = jax.device_put((jdata, U), sharding)
+        res = fn(U, jdata, _H0(problem, H0))
         for j in range(hi - lo):
             out.append(_pick(problem, res, float(n_obs[lo + j]), idx=(j,)))
     return out

@@ -10,6 +10,18 @@ import pytest
 import sem  # noqa: F401  (jax configuration before anything else touches jax)
 
 DATA = Path(__file__).parent / "data"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def load_example(name: str):
+    """Import ``examples/<name>.py`` as a module (examples are scripts, not a package),
+    so a test runs its ``main`` in this process and shares its compiled functions."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def reference(name: str) -> pd.DataFrame:

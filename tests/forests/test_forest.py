@@ -125,3 +125,20 @@ def test_progress_bar(vignette, lgcm, capsys):
     SEMForest(lgcm, covariates=["P1"], n_trees=2, method="score", mtry=1,
               importance=False, progress=True).fit(vignette)
     assert "SEM forest" in capsys.readouterr().err
+
+
+def test_boruta_rough_fix_decides_tentatives_by_medians():
+    """TentativeRoughFix: median importance against the median shadow maximum (5.0)."""
+    from forests.boruta import BorutaResult
+
+    history = pd.DataFrame({"shadow_max": [4.0, 5.0, 9.0]}, index=[1, 2, 3])
+    table = pd.DataFrame({"importance": [9.0, 6.0, 4.0, 1.0],
+                          "median_importance": [9.0, 5.5, 5.0, 1.0],
+                          "hits": [3, 2, 1, 0], "runs": [3, 3, 3, 3],
+                          "decision": ["confirmed", "tentative", "tentative", "rejected"]},
+                         index=pd.Index(["a", "b", "c", "d"], name="covariate"))
+    fixed = BorutaResult(table, history, 0.05).rough_fix()
+    assert fixed.decision.tolist() == ["confirmed", "confirmed", "rejected", "rejected"]
+    assert fixed.table["rough_fix"].tolist() == [False, True, True, False]
+    assert fixed.selected == ["a", "b"]
+    assert table["decision"].tolist()[1] == "tentative"      # the original is untouched

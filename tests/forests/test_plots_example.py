@@ -1,16 +1,15 @@
 """Plots return their Axes; the example runs end to end in fast mode."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.conftest import load_example
+
 from forests import SEMForest, SEMTree
 from forests import plots
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +39,7 @@ def test_plots(small_forest, vignette, lgcm, tmp_path):
 
 
 def test_example_runs_in_fast_mode(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("sem_forest_example",
-                                                  ROOT / "examples" / "sem_forest.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_example("sem_forest")
     selected = mod.main(["--fast", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert "permutation importance" in out and "Boruta" in out

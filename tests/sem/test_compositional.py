@@ -10,12 +10,12 @@ Reference values:
 """
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from tests.conftest import load_example
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +30,6 @@ from sem.errors import DataError
 
 from ..conftest import reference
 
-ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = pd.DataFrame([[1, 2, 3, 4], [2, 1, 4, 3], [3, 3, 1, 2], [1, 4, 2, 5],
                         [2, 2, 2, 1], [4, 1, 3, 2]], columns=["x1", "x2", "x3", "x4"],
                        dtype=float)
@@ -521,10 +520,7 @@ def test_plots_produce_figures(cups):
 
 
 def test_example_runs_fast(tmp_path, capsys):
-    path = ROOT / "examples" / "compositional_partial_correlations.py"
-    spec = importlib.util.spec_from_file_location("compositional_example", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_example("compositional_partial_correlations")
     files = mod.main(["--fast", "--out", str(tmp_path)])
     for f in files.values():
         assert f.exists() and f.stat().st_size > 0

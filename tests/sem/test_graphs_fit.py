@@ -5,19 +5,19 @@ tests/data/graphs_make_lavaan_reference.R (lavaan 0.6.14); the tests never call 
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import load_example
+
 import sem
 from sem import SpecificationError
 from sem.graphs import MixedGraph
 
 DATA = Path(__file__).parents[1] / "data"
-ROOT = Path(__file__).parents[2]
 
 
 def feedback_graph():
@@ -128,10 +128,7 @@ def test_plot_mixed_graph():
 
 
 def test_example_runs_in_fast_mode(tmp_path):
-    path = ROOT / "examples" / "cyclic_sem_one_connection.py"
-    spec = importlib.util.spec_from_file_location("cyclic_sem_example", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_example("cyclic_sem_one_connection")
     out = mod.main(fast=True, out=tmp_path)
     for f in ("three_cycle_numerators.txt", "finite_to_one.csv", "vanishing_ideal.txt",
               "cyclic_fit.csv", "cyclic_sem.png"):
