@@ -50,14 +50,14 @@ row() {
     local name=$1 cpu_too=$2; shift 2
     local t0 t1 rc gpu_s cpu_s="—" ratio="—" result
     t0=$(secs); "$@" > "$OUT/$name.log" 2>&1; rc=$?; t1=$(secs)
-    gpu_s=$(echo "$t1 - $t0" | bc)
+    gpu_s=$(awk "BEGIN{print $t1 - $t0}")
     result=$(grep -E "ratio|passed|failed|replications|goal|check:" "$OUT/$name.log" \
              | tail -n 2 | tr '\n|' '; ' | cut -c1-160)
     [ $rc -ne 0 ] && result="EXIT $rc; $result"
     if [ "$cpu_too" = "1" ]; then
         t0=$(secs); JAX_PLATFORMS=cpu "$@" > "$OUT/$name.cpu.log" 2>&1; t1=$(secs)
-        cpu_s=$(echo "$t1 - $t0" | bc)
-        ratio=$(echo "scale=1; $cpu_s / $gpu_s" | bc)
+        cpu_s=$(awk "BEGIN{printf \"%.1f\", $t1 - $t0}")
+        ratio=$(awk "BEGIN{printf \"%.1f\", $cpu_s / $gpu_s}")
     fi
     printf '| %s | %s | %.1f | %s | %s | %s |\n' "$name" "$platform" "$gpu_s" \
         "$cpu_s" "$ratio" "$result" >> "$TABLE"

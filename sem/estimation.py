@@ -181,6 +181,8 @@ class Optimum:
 
 
 def _pick(problem, res, n_obs, idx=()):
+    """The best start of one data set (``idx`` into the leading axes of ``res``; pass
+    ``res`` through ``jax.device_get`` once when picking from many)."""
     x = np.asarray(res.x)[idx]
     fun = np.asarray(res.fun)[idx]
     status = np.asarray(res.status)[idx]
@@ -190,7 +192,7 @@ def _pick(problem, res, n_obs, idx=()):
     # best converged start; if none converged, the best finite one
     pool = np.where(conv, llfs, -np.inf) if conv.any() else llfs
     b = int(np.argmax(pool))
-    theta = np.asarray(to_theta(problem, jnp.asarray(x[b])))
+    theta = np.asarray(to_theta(problem, x[b]))
     return Optimum(theta=theta, llf=float(llfs[b]), status=int(status[b]),
                    n_iter=int(np.asarray(res.n_iter)[idx][b]), converged=bool(conv[b]),
                    start_llfs=llfs, start_status=status,
@@ -300,7 +302,7 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
         U = jnp.asarray(U0[idx])
         if sharding is not None:
             jdata, U = jax.device_put((jdata, U), sharding)
-        res = fn(U, jdata, _H0(problem, H0))
+        res = jax.device_get(fn(U, jdata, _H0(problem, H0)))
         for j in range(hi - lo):
             out.append(_pick(problem, res, float(n_obs[lo + j]), idx=(j,)))
     return out

@@ -70,8 +70,9 @@ class SEMResults:
             self.identified = True
             self.null_params = []
             return
-        jd = {kk: jnp.asarray(v) for kk, v in self.data.items()}
-        th = jnp.asarray(self.theta)
+        if info is None or self.se_type == "robust":
+            jd = {kk: jnp.asarray(v) for kk, v in self.data.items()}
+            th = jnp.asarray(self.theta)
         if info is None:
             if self.information == "observed":
                 info = -np.asarray(compiled(prob, "hessian")(th, jd))

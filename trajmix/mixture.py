@@ -323,7 +323,8 @@ class GrowthMixture:
                 ref = r0.theta
             o.theta = match_to_reference(self, o.theta, ref)
             results.append(o)
-        infos = batched_information(prob, stacked, results) if se != "none" else None
+        infos = (batched_information(prob, stacked, results, chunk=chunk)
+                 if se != "none" else None)
         out = [GrowthMixtureResults(self, g, prob, o, se=se, order="none",
                                     info=None if infos is None else infos[i])
                for i, (g, o) in enumerate(zip(gds, results))]

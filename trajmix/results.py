@@ -15,12 +15,20 @@ from sem.jaxconfig import jax, jnp
 from .report import estimates_table, report_function, report_spec
 
 
-def batched_information(prob, stacked, opts):
-    """Observed information matrices of many fits in one compiled call."""
-    theta = jnp.asarray(np.stack([o.theta for o in opts]))
-    data = {k: jnp.asarray(v) for k, v in stacked.items()}
-    H = compiled(prob, "hessian_many")(theta, data)
-    return [-np.asarray(h) for h in H]
+def batched_information(prob, stacked, opts, chunk: int | None = None):
+    """Observed information matrices of many fits, ``chunk`` data sets per compiled
+    call (the last chunk padded, so one shape and one compile serve every chunk)."""
+    theta = np.stack([o.theta for o in opts])
+    D = len(opts)
+    chunk = D if chunk is None else max(1, min(chunk, D))
+    fn = compiled(prob, "hessian_many")
+    out = []
+    for lo in range(0, D, chunk):
+        idx = np.arange(lo, lo + chunk) % D
+        data = {k: jnp.asarray(np.asarray(v)[idx]) for k, v in stacked.items()}
+        H = np.asarray(fn(jnp.asarray(theta[idx]), data))
+        out += [-H[j] for j in range(min(chunk, D - lo))]
+    return out
 
 
 class GrowthMixtureResults:
