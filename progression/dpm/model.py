@@ -95,13 +95,16 @@ def make_arrays(frame: pd.DataFrame, markers, covariates, scaler: Scaler, age_re
     """Padded arrays of the model (dict of numpy arrays) and the subject ids.
 
     Keys: ``t`` (n, T) age − the subject's mean visit age ā; ``abar`` (n,) ā − age_ref;
-    ``Y``/``obs`` (n, T, K) z-scored biomarkers and
-    their mask; ``dx``/``dxobs`` (n, T) diagnosis 0/1/2 and its mask; ``x`` (n, q)
-    covariates (a missing one takes the training mean ``cov_fill``); ``w`` (n,) weights
-    (0 for padding); ``vis`` (n, T) real visits; ``bhat`` (n, 2) and ``L`` (n, 2, 2)
+    ``Y``/``obs`` (n, T, K) z-scored biomarkers and their mask; ``dx``/``dxobs`` (n, T)
+    diagnosis 0/1/2 and its mask; ``x`` (n, q) covariates (a missing value or column
+    takes the training mean ``cov_fill``); ``w`` (n,) weights (0 for padding); ``vis``
+    (n, T) real visits; ``bhat`` (n, 2) and ``L`` (n, 2, 2)
     the quadrature centres and scales (set by :func:`refresh_nodes`).
     """
     f = frame.copy()
+    for m in markers:                     # absent from this table (D3): all missing
+        if m not in f.columns:
+            f[m] = np.nan
     f["_dx"] = f["DX"].map({lab: k for k, lab in enumerate(DX_LABELS)})
     cols = list(markers) + ["AGE_VISIT", "_dx"]
     vals, obs, vmask, rids = pad(f, cols)
@@ -119,7 +122,7 @@ def make_arrays(frame: pd.DataFrame, markers, covariates, scaler: Scaler, age_re
     dx = np.where(obs[..., K + 1], vals[..., K + 1], 0).astype(np.int32)
     first = frame.groupby(ID, sort=False).head(1).set_index(ID).reindex(rids)
     if covariates:
-        x = first.loc[:, list(covariates)].to_numpy(float)
+        x = first.reindex(columns=list(covariates)).to_numpy(float)   # absent → fill
         x = np.where(np.isnan(x), np.asarray(cov_fill, float), x)
     else:
         x = np.zeros((len(rids), 0))

@@ -5,8 +5,9 @@ from .boosting import GradientBoostingForecaster
 from .dpm import ProgressionModel
 from .ensemble import MeanEnsemble, MedianEnsemble, combine_forecasts
 from .mixedlm import MixedLMForecaster
+from .mixture import GrowthMixtureForecaster
 
 __all__ = ["Forecaster", "ForecastGrid", "Prediction", "forecast_table",
            "LastVisitBenchmark", "MixedEffectsBenchmark", "SVMBenchmark",
-           "MixedLMForecaster", "GradientBoostingForecaster", "ProgressionModel",
-           "MeanEnsemble", "MedianEnsemble", "combine_forecasts"]
+           "MixedLMForecaster", "GrowthMixtureForecaster", "GradientBoostingForecaster",
+           "ProgressionModel", "MeanEnsemble", "MedianEnsemble", "combine_forecasts"]

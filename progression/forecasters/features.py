@@ -27,9 +27,9 @@ def history_features(df: pd.DataFrame, markers=MARKERS) -> pd.DataFrame:
     t = df["YEARS_BL"].to_numpy(float)
     out = {}
     for m in markers:
-        if m not in df.columns:
-            continue
-        y = df[m].to_numpy(float)
+        # an absent biomarker (a cross-sectional D3 table has no FDG, CSF ...) gives
+        # missing features, so that every table yields the same columns
+        y = df[m].to_numpy(float) if m in df.columns else np.full(len(df), np.nan)
         obs = np.isfinite(y)
         o = obs.astype(float)
         yy = np.where(obs, y, 0.0)

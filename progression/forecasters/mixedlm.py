@@ -10,8 +10,9 @@ is x*ᵀβ̂ + z*ᵀb̂_i with z* = (1, t*) and the best linear unbiased predict
 b̂_i = (D⁻¹ + ZᵢᵀZᵢ/σ²)⁻¹ Zᵢᵀ(yᵢ − Xᵢβ̂)/σ² from its history (so a subject need not have
 been in the training data, and one visit is enough); the 50% interval is
 ± Φ⁻¹(0.75)·√(z*ᵀVᵢz* + x*ᵀCov(β̂)x* + σ²), Vᵢ = (D⁻¹ + ZᵢᵀZᵢ/σ²)⁻¹.
-Diagnosis: a multinomial logistic regression of DX on (ADAS13, Ventricles_ICV, age)
-over the training visits, averaged over draws from the two predictive distributions.
+Diagnosis: the shared rule of :mod:`.diagnosis` (a multinomial logistic regression of
+DX on ADAS13, Ventricles_ICV and age, averaged over draws from the two predictive
+distributions).
 """
 from __future__ import annotations
 
@@ -20,15 +21,16 @@ import warnings
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy.special import ndtri
 from scipy.stats import norm
-from sklearn.linear_model import LogisticRegression
 from statsmodels.tools.sm_exceptions import ConvergenceWarning as SMConvergenceWarning
 
 from sem.errors import ConvergenceWarning, DataError
 
 from ..longitudinal import subjects_of
-from ..schema import DX_LABELS, ID, ids
+from ..schema import ID, ids
 from .base import Forecaster, ForecastGrid, Prediction, first_visit
+from .diagnosis import MarkerDiagnosis, stratified_draws
 
 SCALE = {"ADAS13": 1.0, "Ventricles_ICV": 100.0}
 Q75 = norm.ppf(0.75)
@@ -41,9 +43,9 @@ def _fixed(t, age, apoe):
 
 class MixedLMForecaster(Forecaster):
     """Linear mixed model per target with random intercept and slope (module
-    docstring). ``n_draws`` predictive draws feed the diagnosis classifier; ``seed``
-    fixes them. Fitted: ``results_`` (statsmodels results per target),
-    ``converged_`` (per target), ``classifier_``."""
+    docstring). ``n_draws`` predictive draws (a Latin hypercube, see
+    :mod:`.diagnosis`) feed the diagnosis classifier; ``seed`` fixes them. Fitted: ``results_`` (statsmodels results per target),
+    ``converged_`` (per target), ``classifier_`` (:class:`.diagnosis.MarkerDiagnosis`)."""
 
     required_columns = ("AGE",)
 
@@ -53,7 +55,7 @@ class MixedLMForecaster(Forecaster):
 
     def _design(self, data):
         apoe = data["APOE4"].fillna(self.apoe_mean_).to_numpy(float) \
-            if "APOE4" in data.columns else np.zeros(len(data))
+            if "APOE4" in data.columns else np.full(len(data), self.apoe_mean_)
         t = data["YEARS_BL"].to_numpy(float)
         return _fixed(t, data["AGE_BL"].to_numpy(float), apoe), np.stack(
             [np.ones_like(t), t], axis=1)
@@ -81,17 +83,7 @@ class MixedLMForecaster(Forecaster):
                 warnings.warn(f"MixedLMForecaster: the {target} model did not converge "
                               f"({bad[0].message if bad else 'optimizer'})",
                               ConvergenceWarning, stacklevel=3)
-        rows = data[["ADAS13", "Ventricles_ICV", "AGE_VISIT", "DX"]].dropna()
-        if rows["DX"].nunique() < 2:
-            raise DataError("MixedLMForecaster: fewer than two diagnoses in training")
-        self.classifier_ = LogisticRegression(max_iter=2000).fit(
-            self._dx_features(rows["ADAS13"], rows["Ventricles_ICV"], rows["AGE_VISIT"]),
-            rows["DX"].map({lab: k for k, lab in enumerate(DX_LABELS)}).to_numpy(int))
-
-    @staticmethod
-    def _dx_features(adas, vents, age):
-        return np.column_stack([np.asarray(adas, float) / 10, np.asarray(vents, float) * 100,
-                                (np.asarray(age, float) - 73) / 10])
+        self.classifier_ = MarkerDiagnosis().fit(data, "MixedLMForecaster")
 
     def _blup(self, history, target, X, Z, rids):
         """Per subject: b̂ (n, 2) and its conditional covariance V (n, 2, 2)."""
@@ -119,7 +111,7 @@ class MixedLMForecaster(Forecaster):
         first = history.groupby(ID, sort=False)["EXAMDATE"].min().loc[rids]
         tf = grid.years_after(first)                                  # (n, M)
         apoe = fv["APOE4"].fillna(self.apoe_mean_).to_numpy(float) \
-            if "APOE4" in fv.columns else np.zeros(len(rids))
+            if "APOE4" in fv.columns else np.full(len(rids), self.apoe_mean_)
         age = fv["AGE_BL"].to_numpy(float)
         Xf = _fixed(tf, age[:, None] + 0 * tf, apoe[:, None] + 0 * tf)  # (n, M, 6)
         Zf = np.stack([np.ones_like(tf), tf], axis=-1)                 # (n, M, 2)
@@ -133,16 +125,9 @@ class MixedLMForecaster(Forecaster):
             sd = np.sqrt(var)
             out[target] = np.stack([mean, mean - Q75 * sd, mean + Q75 * sd], -1) / scale
             sds[target] = sd / scale
-        rng = np.random.default_rng(self.seed)
-        ages = age[:, None] + tf
-        probs = np.zeros(tf.shape + (3,))
-        for _ in range(self.n_draws):
-            a = out["ADAS13"][..., 0] + sds["ADAS13"] * rng.standard_normal(tf.shape)
-            v = out["Ventricles_ICV"][..., 0] + sds["Ventricles_ICV"] * rng.standard_normal(
-                tf.shape)
-            p = self.classifier_.predict_proba(self._dx_features(a.ravel(), v.ravel(),
-                                                                 ages.ravel()))
-            full = np.zeros((p.shape[0], 3))
-            full[:, self.classifier_.classes_] = p
-            probs += full.reshape(tf.shape + (3,))
-        return Prediction(rids, probs / self.n_draws, out["ADAS13"], out["Ventricles_ICV"])
+        z = ndtri(stratified_draws(self.n_draws, 2, self.seed))[:, :, None, None]
+        probs = self.classifier_.predict(
+            out["ADAS13"][..., 0] + sds["ADAS13"] * z[:, 0],
+            out["Ventricles_ICV"][..., 0] + sds["Ventricles_ICV"] * z[:, 1],
+            age[:, None] + tf)
+        return Prediction(rids, probs, out["ADAS13"], out["Ventricles_ICV"])
