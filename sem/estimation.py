@@ -135,6 +135,8 @@ def compiled(problem, kind: str, **options):
         fn = jax.vmap(_hessian(problem))
     elif kind == "expected":
         fn = problem.expected_information
+    elif kind == "expected_many":
+        fn = jax.vmap(problem.expected_information)
     elif kind == "moment_jacobian":
         fn = jax.jacfwd(problem.moment_vector)
     elif kind == "scores":     # forward mode: k passes, where reverse mode needs n
@@ -146,6 +148,20 @@ def compiled(problem, kind: str, **options):
     fn = jax.jit(fn)
     _COMPILED[key] = fn
     return fn
+
+
+def apply_in_chunks(fn, theta, stacked: dict, chunk: int | None = None) -> np.ndarray:
+    """``fn(theta[d], data[d])`` batched over the leading axis of D data sets,
+    ``chunk`` at a time (the last chunk padded, so one shape, one compile)."""
+    theta = np.asarray(theta)
+    D = theta.shape[0]
+    chunk = D if chunk is None else max(1, min(chunk, D))
+    parts = []
+    for lo in range(0, D, chunk):
+        idx = np.arange(lo, lo + chunk) % D
+        data = {k: jnp.asarray(np.asarray(v)[idx]) for k, v in stacked.items()}
+        parts.append(np.asarray(fn(jnp.asarray(theta[idx]), data))[:min(chunk, D - lo)])
+    return np.concatenate(parts)
 
 
 def cached_jit(key, make):

@@ -21,7 +21,7 @@ from . import data as _data
 from .errors import ConvergenceWarning, SpecificationError
 from .estimation import (compiled, maximize, maximize_many, maximize_weighted,
                          random_starts, seed_to_int)
-from .jaxconfig import jax, jnp
+from .jaxconfig import jnp
 from .partable import build_partable
 from .problem import SEMProblem
 from .ram import RAM
@@ -152,7 +152,7 @@ class Model:
 
     # -- checks before fitting -----------------------------------------------------
     def _check_identification(self, spec: _Spec, data: dict, theta0: np.ndarray):
-        pt, prob = spec.pt, spec.problem
+        prob = spec.problem
         p = len(spec.vars.ov)
         n_mom = p * (p + 1) // 2 + (p if prob.meanstructure else 0)
         k = prob.n_params
@@ -241,7 +241,8 @@ class Model:
                           positive=spec.problem.positive)
             for i, d in enumerate(prepped)])
         opts = maximize_many(spec.problem, stacked, starts, max_iter=max_iter, chunk=chunk)
-        infos = batched_information(spec, stacked, opts, information, missing, se)
+        infos = batched_information(spec, stacked, opts, information, missing, se,
+                                    chunk=chunk)
         out = [SEMResults(self, spec, prepped[i], opts[i], information=information,
                           se=se, missing=missing, info=infos[i])
                for i in range(len(prepped))]

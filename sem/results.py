@@ -10,9 +10,9 @@ import pandas as pd
 from . import fit_measures as _fm
 from .defined import defined_function
 from .errors import BoundaryWarning, ConvergenceWarning
-from .estimation import cached_jit, compiled
+from .estimation import apply_in_chunks, cached_jit, compiled
 from .inference import delta_method, invert_information, sandwich, wald_table
-from .jaxconfig import jax, jnp
+from .jaxconfig import jnp
 from .saturated import block_loglik, independence_loglik, unrestricted
 from .standardized import std_function
 
@@ -27,16 +27,16 @@ def _information_kind(information, missing, spec, se="standard"):
     return kind
 
 
-def batched_information(spec, stacked, opts, information, missing, se="standard"):
-    """Information matrices of many fits in one compiled call."""
+def batched_information(spec, stacked, opts, information, missing, se="standard",
+                        chunk=None):
+    """Information matrices of many fits, batched (``chunk`` data sets per call)."""
     kind = _information_kind(information, missing, spec, se)
-    theta = jnp.asarray(np.stack([o.theta for o in opts]))
-    data = {k: jnp.asarray(v) for k, v in stacked.items()}
+    theta = np.stack([o.theta for o in opts])
     if kind == "observed":
-        H = compiled(spec.problem, "hessian_many")(theta, data)
-        return [-np.asarray(h) for h in H]
-    E = jax.vmap(compiled(spec.problem, "expected"))(theta, data)
-    return [np.asarray(e) for e in E]
+        H = apply_in_chunks(compiled(spec.problem, "hessian_many"), theta, stacked, chunk)
+        return list(-H)
+    return list(apply_in_chunks(compiled(spec.problem, "expected_many"), theta, stacked,
+                                chunk))
 
 
 class SEMResults:

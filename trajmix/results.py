@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sem.errors import BoundaryWarning, ConvergenceWarning
-from sem.estimation import cached_jit, compiled
+from sem.estimation import apply_in_chunks, cached_jit, compiled
 from sem.inference import invert_information, sandwich, wald_table
 from sem.jaxconfig import jax, jnp
 
@@ -16,19 +16,9 @@ from .report import estimates_table, report_function, report_spec
 
 
 def batched_information(prob, stacked, opts, chunk: int | None = None):
-    """Observed information matrices of many fits, ``chunk`` data sets per compiled
-    call (the last chunk padded, so one shape and one compile serve every chunk)."""
+    """Observed information matrices of many fits, batched (``chunk`` per call)."""
     theta = np.stack([o.theta for o in opts])
-    D = len(opts)
-    chunk = D if chunk is None else max(1, min(chunk, D))
-    fn = compiled(prob, "hessian_many")
-    out = []
-    for lo in range(0, D, chunk):
-        idx = np.arange(lo, lo + chunk) % D
-        data = {k: jnp.asarray(np.asarray(v)[idx]) for k, v in stacked.items()}
-        H = np.asarray(fn(jnp.asarray(theta[idx]), data))
-        out += [-H[j] for j in range(min(chunk, D - lo))]
-    return out
+    return list(-apply_in_chunks(compiled(prob, "hessian_many"), theta, stacked, chunk))
 
 
 class GrowthMixtureResults:
