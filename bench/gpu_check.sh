@@ -78,6 +78,7 @@ case "$PART" in bench|all)
     row trajmix_bench_n500 1 $PY bench/trajmix_bench.py --n $N --skip-peer
     row graphs_bench 1 $PY bench/graphs_bench.py --batch $BATCH
     row forest_bench 1 $PY bench/forest_bench.py --quick
+    row openmx_bench 0 $PY bench/openmx_bench.py
     row forest_null_bench 0 $PY bench/forest_null_bench.py --reps 200 --lr-reps 20
     [ -f bench/progression_bench.py ] && row progression_bench 0 $PY bench/progression_bench.py --quick
     ;;
