@@ -50,7 +50,7 @@ COVARIATES = CATEGORICAL + ORDERED + RATINGS
 RARE = 30          # categories with fewer children are pooled into "other"
 
 #                   trees, Boruta runs, trees per Boruta run, K max, starts
-SETTINGS = {False: (60, 10, 12, 3, 10), True: (8, 2, 4, 2, 3)}
+SETTINGS = {False: (50, 10, 10, 3, 20), True: (8, 2, 4, 2, 3)}
 
 
 def ecls_math() -> pd.DataFrame:
