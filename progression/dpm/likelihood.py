@@ -201,16 +201,23 @@ def _clip(step):
     return step * jnp.minimum(1.0, MAX_STEP / jnp.sqrt(jnp.sum(step * step) + 1e-300))
 
 
-def newton_mode(b0, P, d, iters: int):
+def newton_mode(b0, P, d, iters, tol: float = 1e-9):
     """Posterior mode of b for one subject (parameters held fixed): Newton steps on the
     negative Hessian with its eigenvalues lifted to about 0.5 (half the prior's
     curvature, so a flat or convex stretch of a sigmoid gives a short, safe step), at
     most ``MAX_STEP`` long; of the step sizes 1, ½ and 0.15 the best is taken, and none
-    if all would lower the log density."""
+    if all would lower the log density. At most ``iters`` steps (may be traced); stops
+    once the gradient norm is below ``tol`` or no step gains (a ``while_loop``: under
+    ``vmap`` it runs until the slowest subject stops, typically 5–10 steps, not
+    ``iters``)."""
     alphas = jnp.asarray(STEP_SIZES)
 
-    def body(_, state):
-        b, fb = state
+    def cond(state):
+        i, _, _, gnorm, moved = state
+        return (i < iters) & (gnorm > tol) & moved
+
+    def body(state):
+        i, b, fb, _, _ = state
         g, H = grad_hess(b, P, d)
         step, _ = _pd_solve(-H, g, floor=0.5)
         cand = b[None, :] + alphas[:, None] * _clip(step)[None, :]
@@ -218,9 +225,11 @@ def newton_mode(b0, P, d, iters: int):
         vals = jnp.where(jnp.isfinite(vals), vals, -jnp.inf)
         j = jnp.argmax(vals)
         better = vals[j] > fb
-        return jnp.where(better, cand[j], b), jnp.where(better, vals[j], fb)
+        return (i + 1, jnp.where(better, cand[j], b), jnp.where(better, vals[j], fb),
+                jnp.sqrt(jnp.sum(g * g)), better)
 
-    b, _ = jax.lax.fori_loop(0, iters, body, (b0, log_joint(b0, P, d)))
+    state = (0, b0, log_joint(b0, P, d), jnp.inf, True)
+    _, b, _, _, _ = jax.lax.while_loop(cond, body, state)
     return b
 
 
@@ -237,7 +246,7 @@ def gauss_hermite(points: int):
     return z, np.log(w) + 0.5 * (z ** 2).sum(axis=1) + LOG2PI
 
 
-def agq_case(theta, d, layout: Layout, z, logw, iters: int = 6):
+def agq_case(theta, d, layout: Layout, z, logw, iters: int = 10):
     """Adaptive Gauss–Hermite approximation of one subject's marginal log-likelihood,
 
         log ∫ p(y_i, b) db ≈ log|L_i| + logsumexp_q(logw_q + log p(y_i, b̃_i + L_i z_q)),
