@@ -17,7 +17,7 @@ from sem.errors import DataError
 
 from ..longitudinal import subjects_of
 from ..schema import DX_LABELS, ID, ids
-from .base import Forecaster, ForecastGrid, Prediction, first_visit, interval, last_observed
+from .base import Forecaster, Prediction, first_visit, interval, last_observed
 
 DX_ONEHOT = {"CN": (1.0, 0.0, 0.0), "MCI": (0.0, 1.0, 0.0), "AD": (0.0, 0.0, 1.0)}
 UNKNOWN_DX = (0.33, 0.33, 0.34)

@@ -17,7 +17,6 @@ reconstruction with scikit-learn's histogram gradient boosting (native missing v
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 

@@ -17,7 +17,7 @@ from sklearn.base import clone
 
 from sem.errors import DataError
 
-from ..schema import FORECAST_COLUMNS, PROB_COLUMNS
+from ..schema import FORECAST_COLUMNS
 from .base import Forecaster, ForecastGrid, Prediction
 
 KEYS = ["RID", "Forecast Date"]
