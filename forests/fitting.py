@@ -26,6 +26,7 @@ import numpy as np
 
 from sem.estimation import maximize, to_theta, to_unconstrained
 from sem.jaxconfig import jax, jnp
+from sem.linalg import cho_solve, cholesky
 from sem.optimize import OptResult, bfgs
 
 CHUNKS = (128, 8)         # batch sizes of fits (each compiles once per problem)
@@ -97,9 +98,8 @@ def _assess(problem):
     def at(u, data):
         fu, g = fg(u, data)
         H = _fd_hessian(lambda v: fg(v, data)[1], u)
-        L = jnp.linalg.cholesky(H)
-        pd = jnp.all(jnp.isfinite(L))
-        Hinv = jax.scipy.linalg.cho_solve((L, True), jnp.eye(H.shape[0], dtype=H.dtype))
+        L, pd = cholesky(H)                 # sem.linalg: no LAPACK call (see there)
+        Hinv = cho_solve(L, jnp.eye(H.shape[0], dtype=H.dtype))
         dec = g @ (Hinv @ g)
         return fu, g, H, jnp.where(pd, Hinv, 0.0), jnp.where(pd, dec, jnp.inf)
 

@@ -38,7 +38,8 @@ def numeric_block(data: pd.DataFrame, names, *, allow_missing: bool,
     """Columns as a float array; reject non-numeric, infinite, all-missing, constant."""
     names = list(names)
     dtypes = data.dtypes
-    if names and all(v in dtypes.index and dtypes[v].kind in "fiu" for v in names):
+    if names and data.columns.is_unique and all(
+            v in dtypes.index and dtypes[v].kind in "fiu" for v in names):
         # the common case, in one conversion (fit_many prepares thousands of frames)
         X = data[names].to_numpy(dtype=float, na_value=np.nan)
         nan = np.isnan(X)

@@ -18,6 +18,13 @@ first. It does two things, both before JAX creates its CPU backend:
    (``tests/sem/test_jaxconfig.py`` keeps a subprocess test with a timeout that would
    catch its return). Set ``TRAJMIX_KEEP_XLA_FLAGS=1`` to leave ``XLA_FLAGS`` alone.
 
+   The flag makes the overlap rare, not impossible: the full test suite still hung once
+   (FIML under ``vmap``: two batched ``trsm`` kernels side by side, both pool threads
+   blocked). So the compiled likelihoods and optimizers call no LAPACK kernel at all:
+   ``sem.linalg`` has Cholesky, triangular and general solves as plain XLA loops, and
+   ``tests/sem/test_no_lapack.py`` checks the lowered programs for LAPACK custom calls.
+   (numpy/scipy code outside JAX, e.g. ``sem.compositional``, is unaffected.)
+
 If JAX's backend was already initialised before trajmix was imported, the flag cannot
 take effect any more; a warning says so.
 """

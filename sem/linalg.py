@@ -1,11 +1,20 @@
 """Dense linear algebra for the likelihoods: Cholesky factors, never explicit inverses.
 
 ``cholesky`` returns the lower factor and a flag that is False where the matrix is not
-positive definite (LAPACK's factor then holds NaN). For matrices of size <= 4 — the
+positive definite (the factor then holds NaN). For matrices of size <= 4 — the
 growth-factor covariances of every growth model — it uses a fully unrolled
 Cholesky–Banachiewicz factorisation on batch-last scalars: on a CPU this is about
-5-10x faster than batched LAPACK for 3x3 blocks (``bench/linalg_bench.py`` prints the ratio),
-and it produces no LAPACK custom call at all (see ``sem.jaxconfig`` for why that matters).
+5-10x faster than batched LAPACK for 3x3 blocks. Larger matrices go through a
+column-by-column ``fori_loop`` of plain array operations (O(n³), vectorised over the
+batch).
+
+**No LAPACK custom call anywhere in a compiled likelihood or optimizer.** jaxlib 0.10's
+batched LAPACK kernels (potrf, trsm, getrf under ``vmap``) split their batch over the
+intra-op thread pool and block a pool thread until the pieces finish; when the thunk
+executor runs two such kernels at once on a 2-core machine both pool threads block and
+the process hangs for ever (``sem.jaxconfig`` has the scheduler flag that makes it rare;
+it still hung the test suite once in FIML under ``vmap``). The loops here are plain XLA
+and cannot deadlock; ``solve`` replaces ``jnp.linalg.solve`` for the same reason.
 """
 from __future__ import annotations
 
@@ -34,12 +43,29 @@ def _cholesky_unrolled(A):
                       for i in range(n)], -2)
 
 
+def _cholesky_loop(A):
+    """Left-looking Cholesky, one column per step: L[:, j] from A[:, j] − L[:, :j] L[j, :j]."""
+    n = A.shape[-1]
+    idx = jnp.arange(n)
+
+    def column(j, L):
+        e = (idx == j).astype(A.dtype)
+        before = (idx < j).astype(A.dtype)
+        Lj = jnp.einsum("...jk,j->...k", L, e) * before             # row j, columns < j
+        v = jnp.einsum("...ij,j->...i", A, e) - jnp.einsum("...ik,...k->...i", L, Lj)
+        d = jnp.sqrt(jnp.einsum("...i,i->...", v, e))
+        col = jnp.where(idx > j, v / d[..., None], 0.0) + e * d[..., None]
+        return L + col[..., :, None] * e
+
+    return jax.lax.fori_loop(0, n, column, jnp.zeros_like(A))
+
+
 def cholesky(A):
     """Lower Cholesky factor of symmetric ``A`` (..., n, n) and a PD flag (...)."""
     if A.shape[-1] <= SMALL:
         L = _cholesky_unrolled(A)
     else:
-        L = jnp.linalg.cholesky(A)
+        L = _cholesky_loop(A)
     diag = jnp.diagonal(L, axis1=-2, axis2=-1)
     ok = jnp.all(jnp.isfinite(L), axis=(-2, -1)) & jnp.all(diag > 0, axis=-1)
     return L, ok
@@ -56,7 +82,67 @@ def tri_solve(L, B):
                 s = s - L[..., i, k, None] * rows[k]
             rows.append(s / L[..., i, i, None])
         return jnp.stack(rows, -2)
-    return jax.scipy.linalg.solve_triangular(L, B, lower=True)
+    n = L.shape[-1]
+    idx = jnp.arange(n)
+
+    def row(i, X):                      # forward substitution, one row per step
+        e = (idx == i).astype(L.dtype)
+        Li = jnp.einsum("...ik,i->...k", L, e)
+        s = jnp.einsum("...im,i->...m", B, e) - jnp.einsum(
+            "...k,...km->...m", Li * (idx < i), X)
+        return X + e[:, None] * (s / jnp.einsum("...k,k->...", Li, e)[..., None])[..., None, :]
+
+    return jax.lax.fori_loop(0, n, row, jnp.zeros(jnp.broadcast_shapes(
+        L.shape[:-2], B.shape[:-2]) + B.shape[-2:], B.dtype))
+
+
+def cho_solve(L, B):
+    """Solve (L Lᵀ) X = B from the lower factor (B (..., n, m) or (..., n))."""
+    vec = B.ndim == L.ndim - 1
+    B2 = B[..., None] if vec else B
+    X = _upper_solve(L, tri_solve(L, B2))
+    return X[..., 0] if vec else X
+
+
+def _upper_solve(L, Y):
+    """Solve Lᵀ X = Y (back substitution) for lower-triangular L."""
+    n = L.shape[-1]
+    idx = jnp.arange(n)
+
+    def row(t, X):
+        i = n - 1 - t
+        e = (idx == i).astype(L.dtype)
+        Ui = jnp.einsum("...ki,i->...k", L, e)           # row i of Lᵀ = column i of L
+        s = jnp.einsum("...im,i->...m", Y, e) - jnp.einsum(
+            "...k,...km->...m", Ui * (idx > i), X)
+        return X + e[:, None] * (s / jnp.einsum("...k,k->...", Ui, e)[..., None])[..., None, :]
+
+    return jax.lax.fori_loop(0, n, row, jnp.zeros_like(Y))
+
+
+def solve(M, B):
+    """Solve M X = B for a general square M (..., n, n) by Gauss–Jordan elimination with
+    partial pivoting in a ``fori_loop`` (no LAPACK; see the module docstring)."""
+    n = M.shape[-1]
+    idx = jnp.arange(n)
+    aug = jnp.concatenate([M, jnp.broadcast_to(B, M.shape[:-2] + B.shape[-2:])], -1)
+
+    def step(j, a):
+        col = jnp.abs(a[..., :, j]) * (idx >= j)
+        p = jnp.argmax(col, axis=-1)                                   # pivot row
+        ej = (idx == j).astype(a.dtype)
+        ep = jax.nn.one_hot(p, n, dtype=a.dtype)
+        rj = jnp.einsum("...ik,i->...k", a, ej)
+        rp = jnp.einsum("...ik,...i->...k", a, ep)
+        a = a + ep[..., :, None] * (rj - rp)[..., None, :] + ej[:, None] * (rp - rj)[..., None, :]
+        piv = jnp.einsum("...k,k->...", rp, jax.nn.one_hot(j, a.shape[-1], dtype=a.dtype))
+        rowj = rp / piv[..., None]
+        factors = jnp.einsum("...ik,k->...i", a, jax.nn.one_hot(j, a.shape[-1], dtype=a.dtype))
+        factors = factors * (1 - ej)
+        a = a - factors[..., :, None] * rowj[..., None, :]
+        return a * (1 - ej)[:, None] + ej[:, None] * rowj[..., None, :]
+
+    return jax.lax.fori_loop(0, n, step, aug)[..., n:]
 
 
 def tri_inv(L):

@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import Callable, NamedTuple
 
 from .jaxconfig import jax, jnp
+from .linalg import cho_solve, cholesky
 
 STATUS = {
     0: "converged",
@@ -169,9 +170,8 @@ def newton_polish(f: Callable, x, n_steps: int = 2):
     for _ in range(n_steps):
         g = grad(x)
         H = hess(x)
-        L = jnp.linalg.cholesky(H)
-        ok = jnp.all(jnp.isfinite(L))
-        step = jax.scipy.linalg.cho_solve((L, True), g)
+        L, ok = cholesky(H)
+        step = cho_solve(L, g)
         xn = x - step
         better = ok & jnp.all(jnp.isfinite(step)) & (f(xn) <= f(x) + 1e-12 * (1 + jnp.abs(f(x))))
         x = jnp.where(better, xn, x)

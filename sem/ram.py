@@ -28,6 +28,7 @@ import pandas as pd
 
 from .errors import SpecificationError
 from .jaxconfig import jnp
+from .linalg import solve
 from .partable import Variables
 
 
@@ -140,7 +141,7 @@ class RAM:
             for _ in range(self.depth):
                 B = eye + A @ B
             return B
-        return jnp.linalg.solve(eye - A, eye)
+        return solve(eye - A, eye)          # sem.linalg: no LAPACK call (see there)
 
     def implied_all(self, theta, defvals=None):
         """Model-implied covariance matrix and mean vector of *all* variables."""

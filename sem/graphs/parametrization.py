@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import SpecificationError
 from ..estimation import seed_to_int
 from ..jaxconfig import jax, jnp
+from ..linalg import solve
 
 
 def edge_index(edges):
@@ -118,14 +119,15 @@ def check_det(det: np.ndarray, L: np.ndarray, nodes, tol: float = 1e-12) -> None
 
 
 def _solve_one(L, W):
-    A = jnp.eye(L.shape[-1], dtype=L.dtype) - L
-    lu = jax.scipy.linalg.lu_factor(A)
-    X = jax.scipy.linalg.lu_solve(lu, W, trans=1)          # A⁻ᵀ Ω
-    S = jax.scipy.linalg.lu_solve(lu, X.T, trans=1)        # A⁻ᵀ Ω A⁻¹
+    At = (jnp.eye(L.shape[-1], dtype=L.dtype) - L).T
+    X = solve(At, W)                                       # A⁻ᵀ Ω
+    S = solve(At, X.T)                                     # A⁻ᵀ Ω A⁻¹
     return 0.5 * (S + S.T)
 
 
-#: Σ for a stack (B, n, n) of (Λ, Ω) by LU solves, jitted and vmapped.
+#: Σ for a stack (B, n, n) of (Λ, Ω) by Gauss–Jordan solves with partial pivoting
+#: (``sem.linalg.solve``: batched LAPACK under vmap can deadlock, see there), jitted
+#: and vmapped.
 covariance_solve = jax.jit(jax.vmap(_solve_one))
 
 
