@@ -38,7 +38,8 @@ from sem.jaxconfig import jax, jnp
 
 LOG2PI = 1.8378770664093453
 MAX_STEP = 2.0          # Newton steps longer than this (in prior sd units) are shortened
-STEP_SIZES = (1.0, 0.5, 0.15)
+STEP_SIZES = (1.0, 0.5, 0.15, 0.02)
+MODE_GTOL = 1e-4        # a mode search has converged below this gradient norm
 
 
 @dataclass(frozen=True)
@@ -205,8 +206,10 @@ def newton_mode(b0, P, d, iters, tol: float = 1e-9):
     """Posterior mode of b for one subject (parameters held fixed): Newton steps on the
     negative Hessian with its eigenvalues lifted to about 0.5 (half the prior's
     curvature, so a flat or convex stretch of a sigmoid gives a short, safe step), at
-    most ``MAX_STEP`` long; of the step sizes 1, ½ and 0.15 the best is taken, and none
-    if all would lower the log density. At most ``iters`` steps (may be traced); stops
+    most ``MAX_STEP`` long; of the multiples :data:`STEP_SIZES` of it the best is taken,
+    and none if all would lower the log density. (The lift makes steps short where the
+    log density is convex; the multiple 4 gets across such a stretch in a few steps
+    instead of dozens, 0.02 takes a step where the curvature is sharp.) At most ``iters`` steps (may be traced); stops
     once the gradient norm is below ``tol`` or no step gains (a ``while_loop``: under
     ``vmap`` it runs until the slowest subject stops, typically 5–10 steps, not
     ``iters``)."""
@@ -297,36 +300,47 @@ def chol_cov(H):
 MODE_STARTS = ((0.0, 0.0), (0.0, -2.0), (0.0, 2.0))
 
 
-def posterior(theta, data, layout: Layout, iters: int):
+def posterior(theta, data, layout: Layout, iters: int, search=True):
     """Per subject: mode b̂ (n, 2), −Hessian H (n, 2, 2) there (its eigenvalues floored
     at 0.05 — a posterior at least that narrow), the Cholesky factor L of H⁻¹, and the
     gradient norm at the mode (n,), a convergence check.
 
     A posterior can have two modes (a subject with few, flat biomarker values fits an
-    early and a late stage). The search runs from ``data["bhat"]`` and from
-    :data:`MODE_STARTS` and keeps the mode with the largest Laplace value
+    early and a late stage). With ``search`` (may be traced) the search runs from
+    ``data["bhat"]`` and from :data:`MODE_STARTS` and keeps, among the searches that converged (gradient norm
+    below :data:`MODE_GTOL`), the mode with the largest Laplace value
     log p(y, b̂) − ½ log det H, the subject's contribution to the objective, so the
     answer does not depend on where a search happened to start (a new subject starts
-    at b = 0, the stored point of a fitted one at its last mode)."""
+    at b = 0, the stored point of a fitted one at its last mode). (The Laplace value of
+    a point that is not a mode means nothing: a stalled search on a flat stretch can
+    show a larger one.) If none converged, the largest log p(y, b) wins. Without
+    ``search`` only the stored point's mode counts (tracking a mode as θ moves)."""
     P = layout.unpack(theta)
-    starts = jnp.asarray(MODE_STARTS)
 
-    def search(b0, d):
+    def from_start(b0, d):
         b = newton_mode(b0, P, d, iters)
         g, H = grad_hess(b, P, d)
         H = _floor(-H, 0.05)
         _, logdet = _pd_solve(H, g, floor=0.0)
         return b, H, jnp.sqrt(jnp.sum(g * g)), log_joint(b, P, d) - 0.5 * logdet
 
-    def one(d):
-        b0 = jnp.concatenate([d["bhat"][None, :], starts], axis=0)
-        b, H, gn, val = jax.vmap(lambda x: search(x, d))(b0)
-        val = jnp.where(jnp.isfinite(val), val, -jnp.inf)
+    def one(d, extra):
+        b0 = jnp.concatenate([d["bhat"][None, :], extra], axis=0)
+        b, H, gn, val = jax.vmap(lambda x: from_start(x, d))(b0)
+        val = jnp.where(jnp.isfinite(val) & (gn < MODE_GTOL), val, -jnp.inf)
+        joint = jax.vmap(lambda x: log_joint(x, P, d))(b)
+        val = jnp.where(jnp.any(jnp.isfinite(val)), val,
+                        jnp.where(jnp.isfinite(joint), joint, -jnp.inf))
         # the stored point wins ties, so a converged search does not jump
         j = jnp.argmax(val - 1e-9 * jnp.arange(b0.shape[0]))
         return b[j], H[j], chol_cov(H[j]), gn[j]
 
-    return jax.vmap(one)(subject_view(data))
+    def run(extra):
+        return jax.vmap(lambda d: one(d, extra))(subject_view(data))
+
+    # an unbatched predicate: only the chosen branch runs
+    return jax.lax.cond(search, lambda: run(jnp.asarray(MODE_STARTS)),
+                        lambda: run(jnp.zeros((0, 2))))
 
 
 SUBJECT_KEYS = ("t", "abar", "Y", "obs", "dx", "dxobs", "x", "bhat", "L")

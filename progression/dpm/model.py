@@ -154,15 +154,22 @@ def make_arrays(frame: pd.DataFrame, markers, covariates, scaler: Scaler, age_re
 _POSTERIOR: dict = {}
 
 
-def refresh_nodes(layout: Layout, theta, data: dict, iters: int = 30):
+def refresh_nodes(layout: Layout, theta, data: dict, iters: int = 30, *,
+                  search: bool = False):
     """Move the quadrature centres to the posterior modes at θ (Newton iterations from
-    the current centres) and the scales to the curvature there. Returns the new data
-    and the largest gradient norm left at a mode."""
-    if layout not in _POSTERIOR:     # the iteration count is traced: one compile
-        _POSTERIOR[layout] = jax.jit(lambda th, d, it: posterior(th, d, layout, it))
+    the current centres; with ``search`` also from fixed points, keeping the best mode:
+    :func:`.likelihood.posterior`) and the scales to the curvature there. Returns the
+    new data and the largest gradient norm left at a mode.
+
+    Fitting tracks each subject's mode from its stored point (``search=False``): with
+    the search inside the start-value alternations, stages jumped to far modes under
+    the crude first parameters and BFGS then needed hundreds more iterations.
+    Forecasting searches (a new subject has no stored point)."""
+    if layout not in _POSTERIOR:     # iterations and search are traced: one compile
+        _POSTERIOR[layout] = jax.jit(lambda th, d, it, sr: posterior(th, d, layout, it, sr))
     b, _, L, gnorm = _POSTERIOR[layout](jnp.asarray(theta),
                                          {k: jnp.asarray(v) for k, v in data.items()},
-                                         jnp.asarray(int(iters)))
+                                         jnp.asarray(int(iters)), jnp.asarray(bool(search)))
     out = dict(data)
     out["bhat"], out["L"] = np.asarray(b), np.asarray(L)
     g = np.asarray(gnorm)[np.asarray(data["w"]) > 0]

@@ -156,8 +156,8 @@ class ProgressionModel(Forecaster):
         arrays, rids = make_arrays(history, self.markers_, self.covariates_, self.scaler_,
                                    self.age_ref_, self.cov_fill_)
         n = len(rids)
-        arrays, _ = refresh_nodes(self.layout_, self.params_.to_numpy(), arrays, 40)
-        arrays, gmax = refresh_nodes(self.layout_, self.params_.to_numpy(), arrays, 20)
+        arrays, gmax = refresh_nodes(self.layout_, self.params_.to_numpy(), arrays, 60,
+                                     search=True)
         if gmax > 1e-4:
             warnings.warn(f"ProgressionModel: a posterior mode search did not settle (max "
                           f"|gradient| {gmax:.2g})", ConvergenceWarning, stacklevel=3)
