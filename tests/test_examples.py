@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import EXAMPLES, load_example
+from tests.conftest import load_example
 
 
 def test_sem_lavaan_example(tmp_path, capsys):
@@ -64,8 +64,6 @@ def test_main_example_is_stable_and_reports_why(tmp_path, capsys):
     assert np.isfinite(first["llf"])
 
 
-@pytest.mark.skipif(not (EXAMPLES / "progression_forecasting.py").exists(),
-                    reason="progression example not written yet")
 def test_progression_example(tmp_path, capsys):
     load_example("progression_forecasting").main(["--fast", "--out", str(tmp_path)])
     out = capsys.readouterr().out
