@@ -24,14 +24,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sem.estimation import maximize, to_theta, to_unconstrained
+from sem.estimation import maximize, register_cache, to_theta, to_unconstrained
 from sem.jaxconfig import jax, jnp
 from sem.linalg import cho_solve, cholesky
 from sem.optimize import OptResult, bfgs
 
 CHUNKS = (128, 8)         # batch sizes of fits (each compiles once per problem)
 CASE_CHUNK = (16,)        # batch size of score and case log-likelihood evaluations
-_COMPILED: dict = {}
+_COMPILED: dict = register_cache({})
 
 
 @dataclass

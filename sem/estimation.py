@@ -27,6 +27,7 @@ from .jaxconfig import jax, jnp
 from .optimize import STATUS, bfgs, newton_polish
 
 _COMPILED: dict = {}
+_CACHES: list[dict] = [_COMPILED]
 
 
 def to_unconstrained(problem, theta):
@@ -162,6 +163,27 @@ def apply_in_chunks(fn, theta, stacked: dict, chunk: int | None = None) -> np.nd
         data = {k: jnp.asarray(np.asarray(v)[idx]) for k, v in stacked.items()}
         parts.append(np.asarray(fn(jnp.asarray(theta[idx]), data))[:min(chunk, D - lo)])
     return np.concatenate(parts)
+
+
+def clear_compiled() -> None:
+    """Release every compiled program (trajmix's caches and JAX's own).
+
+    Each XLA CPU executable holds about three memory maps; a process that compiles
+    thousands of programs (a long test session, a study over many data shapes) reaches
+    Linux's ``vm.max_map_count`` (65 530) and the next compilation dies with a
+    segmentation fault inside LLVM. The test suite calls this after every module."""
+    import gc
+
+    for cache in _CACHES:
+        cache.clear()
+    jax.clear_caches()
+    gc.collect()
+
+
+def register_cache(cache: dict) -> dict:
+    """Have ``clear_compiled`` empty another package's dict of jitted functions."""
+    _CACHES.append(cache)
+    return cache
 
 
 def cached_jit(key, make):

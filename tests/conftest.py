@@ -28,6 +28,16 @@ def reference(name: str) -> pd.DataFrame:
     return pd.read_csv(DATA / name, keep_default_na=True)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """Free the compiled programs after each test module: the whole suite compiles
+    enough of them to exhaust vm.max_map_count and crash XLA (sem.estimation.clear_compiled)."""
+    yield
+    from sem.estimation import clear_compiled
+
+    clear_compiled()
+
+
 @pytest.fixture(scope="session")
 def hs():
     from sem.datasets import load
