@@ -41,12 +41,15 @@ class ProgressionModel(Forecaster):
     :data:`DEFAULT_MARKERS` present with at least three values — ADAS13 and
     Ventricles_ICV are required), ``covariates`` (subject covariates of pace and stage),
     ``points`` (Gauss–Hermite nodes per dimension; 1 = Laplace), ``n_draws`` (posterior
-    draws per subject), ``max_iter`` (BFGS evaluations per round), ``subsample`` (above 1.5 times this many subjects, a random subsample of this size is
-    fitted first and its estimate and information start the full fit), ``seed``.
+    draws per subject), ``max_iter`` (BFGS iterations in all; rounds of 200 run until
+    it is reached, so 200 means one round), ``subsample`` (above 1.5 times this many
+    subjects, a random subsample of this size is fitted first and its estimate and
+    information start the full fit), ``seed``.
 
     Fitted: ``params_`` (estimates by name, on the z-scored biomarker scale), ``llf_``,
     ``converged_``, ``fit_result_`` (rounds, iterations, message), ``markers_``,
-    ``scaler_``, ``age_ref_``. ``summary()`` adds standard errors from the observed information.
+    ``scaler_``, ``age_ref_``. ``summary()`` adds standard errors from the empirical
+    information (outer product of exact per-subject scores).
     """
 
     required_columns = ("AGE",)
