@@ -87,7 +87,7 @@ def main(argv=None):
     single = (time.perf_counter() - t0) / args.single
 
     conv = reps.groupby("rep")["converged"].first().mean()
-    print(f"\nfull MoE, n = 500, J = 10, K = 2, 47 parameters, 4 starts per replication")
+    print("\nfull MoE, n = 500, J = 10, K = 2, 47 parameters, 4 starts per replication")
     print(f"{'':52}{'seconds':>10}{'per rep':>10}")
     print(f"{f'first {chunk} replications (compiles)':52}{first:10.2f}"
           f"{first / chunk:10.3f}")

@@ -34,7 +34,7 @@ T = [f"T{j}" for j in range(1, 11)]
 
 def numpy_loglik(model, theta, a):
     """The same mixture log-likelihood with a full J × J Cholesky per person."""
-    lay, curve = model.layout, model.curve
+    lay = model.layout
     n = a["Y"].shape[0]
     G = np.zeros((lay.K, 1 + lay.pg))
     G[1:] = theta[lay.find("gate", None).start:][:G[1:].size].reshape(lay.K - 1, -1)
