@@ -31,22 +31,17 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.dirname(HERE), HERE]
 
 import pandas as pd  # noqa: E402
 
 from forests import SEMForest  # noqa: E402
+from sem_forest import CATEGORICAL, COVARIATES, ORDERED, load_data  # noqa: E402
 from trajmix import GrowthMixture, enumerate_classes  # noqa: E402
-from trajmix.datasets import load  # noqa: E402
 
 M = [f"M{j}" for j in range(1, 10)]
 T = [f"t{j}" for j in range(1, 10)]
-CATEGORICAL = ["SEX", "RACE", "LOCALE", "SCHOOL_TYPE"]
-ORDERED = ["INCOME", "EDU"]
-RATINGS = ["Approach_to_Learning", "Self_control", "Interpersonal",
-           "External_prob_Behavior", "Internal_prob_Behavior", "Attention_focus",
-           "Inhibitory_Ctrl"]
-COVARIATES = CATEGORICAL + ORDERED + RATINGS
 RARE = 30          # categories with fewer children are pooled into "other"
 
 #                   trees, Boruta runs, trees per Boruta run, K max, starts
@@ -57,13 +52,9 @@ def ecls_math() -> pd.DataFrame:
     """ECLS-K:2011 sample with times re-based to each child's first assessment and the
     categorical covariates typed (unordered: SEX, RACE, LOCALE, SCHOOL_TYPE; ordered:
     INCOME, EDU)."""
-    df = load("ecls_k2011")
+    df = load_data()                      # the covariates typed as in examples/sem_forest.py
     for j in range(1, 10):
         df[f"t{j}"] = df[f"T{j}"] - df["T1"]
-    for c in CATEGORICAL:
-        df[c] = pd.Categorical(df[c])
-    for c in ORDERED:
-        df[c] = pd.Categorical(df[c], categories=sorted(df[c].unique()), ordered=True)
     return df
 
 
