@@ -40,8 +40,10 @@ def numeric_block(data: pd.DataFrame, names, *, allow_missing: bool,
     dtypes = data.dtypes
     if names and data.columns.is_unique and all(
             v in dtypes.index and dtypes[v].kind in "fiu" for v in names):
-        # the common case, in one conversion (fit_many prepares thousands of frames)
-        X = data[names].to_numpy(dtype=float, na_value=np.nan)
+        # the common case, column by column (fit_many prepares thousands of frames;
+        # ``data[names]`` builds a frame first and costs three times as much)
+        X = np.column_stack([data[v].to_numpy(dtype=float, na_value=np.nan)
+                             for v in names])
         nan = np.isnan(X)
         with np.errstate(invalid="ignore"):
             spread = np.nanmax(X, 0) - np.nanmin(X, 0) if not nan.all(0).any() else None

@@ -19,13 +19,13 @@ import pandas as pd
 
 from . import data as _data
 from .errors import ConvergenceWarning, SpecificationError
-from .estimation import (compiled, maximize, maximize_many, maximize_weighted,
-                         random_starts, seed_to_int)
+from .estimation import (apply_in_chunks, compiled, h0_from_information, maximize,
+                         maximize_many, maximize_weighted, random_starts, seed_to_int)
 from .jaxconfig import jnp
 from .partable import build_partable
 from .problem import SEMProblem
 from .ram import RAM
-from .starts import sample_moments, start_values, table_rows
+from .starts import sample_moments, sample_moments_many, start_values, table_rows
 
 
 @dataclass
@@ -232,15 +232,21 @@ class Model:
         prepped = [self.prepare(df, missing=missing, weights=w)
                    for df, w in zip(datasets, ws)]
         stacked = _data.stack(_data.pad_patterns(prepped))
-        theta0 = self.start(prepped[0], spec)
-        spec.ram.check_nonsingular(theta0)
-        self._check_identification(spec, prepped[0], theta0)
+        S, mu = sample_moments_many(prepped)
+        theta0 = start_values(spec.rows, spec.vars, S, mu, self.options["std_lv"])
+        spec.ram.check_nonsingular(theta0[0])
+        self._check_identification(spec, prepped[0], theta0[0])
         rng_seed = seed_to_int(seed)
-        starts = np.stack([
-            random_starts(self.start(d, spec), n_starts, rng_seed + i,
-                          positive=spec.problem.positive)
-            for i, d in enumerate(prepped)])
-        opts = maximize_many(spec.problem, stacked, starts, max_iter=max_iter, chunk=chunk)
+        starts = theta0[:, None, :] if n_starts == 1 else np.stack([
+            random_starts(t0, n_starts, rng_seed + i, positive=spec.problem.positive)
+            for i, t0 in enumerate(theta0)])
+        H0 = None
+        if not spec.problem.has_defvars:
+            info0 = apply_in_chunks(compiled(spec.problem, "expected_many"), starts[:, 0],
+                                    stacked, chunk)
+            H0 = h0_from_information(spec.problem, info0, stacked["w"].sum(axis=1))
+        opts = maximize_many(spec.problem, stacked, starts, max_iter=max_iter, chunk=chunk,
+                             H0=H0)
         infos = batched_information(spec, stacked, opts, information, missing, se,
                                     chunk=chunk)
         out = [SEMResults(self, spec, prepped[i], opts[i], information=information,

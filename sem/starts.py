@@ -12,6 +12,8 @@
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -31,6 +33,20 @@ def sample_moments(data: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.atleast_2d(S), mu
 
 
+def sample_moments_many(datas: list) -> tuple[np.ndarray, np.ndarray]:
+    """``sample_moments`` of many prepared data sets, stacked: (D, p, p) and (D, p);
+    one vectorised pass when all are complete, equally weighted and of one size."""
+    n0 = datas[0]["Y"].shape[0]
+    if all(d["Y"].shape[0] == n0 and d["obs"].all() and np.allclose(d["w"], d["w"][0])
+           for d in datas):
+        Y = np.stack([d["Y"] for d in datas])
+        mu = Y.mean(axis=1)
+        Yc = Y - mu[:, None, :]
+        return np.einsum("dni,dnj->dij", Yc, Yc) / n0, mu
+    S, mu = zip(*(sample_moments(d) for d in datas))
+    return np.stack(S), np.stack(mu)
+
+
 def table_rows(pt: pd.DataFrame) -> list:
     """The table's rows (without defined parameters) as tuples, computed once per model:
     ``fit_many`` needs start values for every data set."""
@@ -38,13 +54,22 @@ def table_rows(pt: pd.DataFrame) -> list:
 
 
 def start_values(pt, vars_, S: np.ndarray, mu: np.ndarray, std_lv: bool) -> np.ndarray:
-    """``pt``: the parameter table, or its ``table_rows``."""
+    """``pt``: the parameter table, or its ``table_rows``. ``S`` (p, p) and ``mu`` (p,)
+    give θ (k,); a stack ``S`` (D, p, p), ``mu`` (D, p) gives (D, k) in one pass
+    (``fit_many`` needs start values for thousands of data sets)."""
+    S, mu = np.asarray(S, dtype=float), np.asarray(mu, dtype=float)
+    if S.ndim == 2:
+        return start_values(pt, vars_, S[None], mu[None], std_lv)[0]
     rows = table_rows(pt) if isinstance(pt, pd.DataFrame) else pt
     ov_idx = {v: i for i, v in enumerate(vars_.ov)}
+    D = S.shape[0]
     k = max((int(r.free) for r in rows), default=0)
-    theta = np.zeros(k)
+    theta = np.zeros((D, k))
     done = np.zeros(k, dtype=bool)
-    loadings: dict[str, dict[str, float]] = {}
+    loadings: dict[str, dict[str, np.ndarray]] = {}
+
+    def s(a, b):
+        return S[:, ov_idx[a], ov_idx[b]]
 
     # loadings first (factor variances use them)
     for f in vars_.lv:
@@ -56,63 +81,68 @@ def start_values(pt, vars_, S: np.ndarray, mu: np.ndarray, std_lv: bool) -> np.n
         for r in ind:
             j = r.rhs
             if r.free == 0:
-                lam[j] = r.ustart if np.isfinite(r.ustart) else 1.0
+                lam[j] = np.full(D, r.ustart if np.isfinite(r.ustart) else 1.0)
             elif j not in ov_idx:
-                lam[j] = 1.0
+                lam[j] = np.ones(D)
             elif std_lv or marker is None:
-                lam[j] = np.sqrt(max(0.5 * S[ov_idx[j], ov_idx[j]], 1e-4))
+                lam[j] = np.sqrt(np.maximum(0.5 * s(j, j), 1e-4))
             else:
                 others = [o for o in obs if o not in (j, marker)]
-                m = ov_idx[marker]
-                ratios = [S[ov_idx[j], ov_idx[o]] / S[m, ov_idx[o]] for o in others
-                          if abs(S[m, ov_idx[o]]) > 1e-8]
-                if ratios:
-                    lam[j] = float(np.clip(np.median(ratios), -10, 10))
-                elif abs(S[m, m]) > 0:
-                    lam[j] = float(np.clip(S[ov_idx[j], m] / S[m, m] * 2, -10, 10))
+                smm = s(marker, marker)
+                fallback = np.where(np.abs(smm) > 0, np.clip(
+                    s(j, marker) / np.where(smm != 0, smm, 1.0) * 2, -10, 10), 1.0)
+                if others:
+                    den = np.stack([s(marker, o) for o in others], axis=1)
+                    num = np.stack([s(j, o) for o in others], axis=1)
+                    ok = np.abs(den) > 1e-8
+                    ratios = np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+                    with warnings.catch_warnings():      # all-NaN rows take the fallback
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        med = np.nanmedian(ratios, axis=1)
+                    lam[j] = np.where(ok.any(axis=1), np.clip(med, -10, 10), fallback)
                 else:
-                    lam[j] = 1.0
+                    lam[j] = fallback
         loadings[f] = lam
 
     for r in rows:
         p = int(r.free) - 1
         if p < 0 or done[p]:
             continue
-        v = None
+        v = 0.0
         if np.isfinite(r.start):
             v = r.start
         elif r.op == "=~":
             v = loadings[r.lhs][r.rhs]
-        elif r.op == "~":
-            v = 0.0
         elif r.op == "~1":
-            v = mu[ov_idx[r.lhs]] if r.lhs in ov_idx else 0.0
+            v = mu[:, ov_idx[r.lhs]] if r.lhs in ov_idx else 0.0
         elif r.op == "~~":
             a, b = r.lhs, r.rhs
             if a in ov_idx and b in ov_idx:
                 if r.exo:
-                    v = S[ov_idx[a], ov_idx[b]]
+                    v = s(a, b)
                 elif a == b:
-                    v = 0.5 * S[ov_idx[a], ov_idx[a]]
-                else:
-                    v = 0.0
+                    v = 0.5 * s(a, a)
             elif a == b:
-                v = _factor_variance(a, loadings.get(a, {}), S, ov_idx)
-            else:
-                v = 0.0
-        theta[p] = v
+                v = _factor_variance(loadings.get(a, {}), s, ov_idx)
+        theta[:, p] = v
         done[p] = True
     return theta
 
 
-def _factor_variance(f, lam, S, ov_idx):
-    obs = [j for j in lam if j in ov_idx and abs(lam[j]) > 1e-8]
-    if len(obs) >= 2:
-        vals = []
-        for a in range(len(obs)):
-            for b in range(a + 1, len(obs)):
-                ja, jb = obs[a], obs[b]
-                vals.append(S[ov_idx[ja], ov_idx[jb]] / (lam[ja] * lam[jb]))
-        v = float(np.mean(vals))
-        return v if v > 0.05 else 0.05
-    return 0.05
+def _factor_variance(lam, s, ov_idx):
+    """Mean over pairs of indicators of s_ab / (λ_a λ_b), at least 0.05 (lavaan's
+    floor for latent variances); 0.05 with fewer than two usable indicators. (A
+    loading within 1e-8 of zero in some data sets only drops that pair there.)"""
+    obs = [j for j in lam if j in ov_idx]
+    vals, used = 0.0, 0
+    for a in range(len(obs)):
+        for b in range(a + 1, len(obs)):
+            ja, jb = obs[a], obs[b]
+            ok = (np.abs(lam[ja]) > 1e-8) & (np.abs(lam[jb]) > 1e-8)
+            den = np.where(ok, lam[ja] * lam[jb], 1.0)
+            vals = vals + np.where(ok, s(ja, jb) / den, 0.0)
+            used = used + ok
+    if not obs:
+        return 0.05
+    v = np.where(used > 0, vals / np.maximum(used, 1), 0.05)
+    return np.where((used >= 1) & (v > 0.05), v, 0.05)

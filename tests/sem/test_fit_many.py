@@ -76,3 +76,45 @@ def test_multiple_starts_keep_the_best(hs):
     res = Model(HS_MODEL).fit(hs, n_starts=8, seed=1)
     assert res.opt.replication() >= 2
     assert res.llf == pytest.approx(-3737.745, abs=1e-3)
+
+
+def test_batched_start_values_equal_one_at_a_time(hs):
+    """``start_values`` on a stack of moments equals it data set by data set, including
+    the fallbacks: a marker covariance of zero (no usable ratio) and a negative
+    factor-variance estimate (floored at 0.05)."""
+    from sem.starts import sample_moments, sample_moments_many, start_values
+
+    m = Model(HS_MODEL)
+    spec = m._spec(False)
+    frames = [hs.sample(len(hs), replace=True, random_state=s).reset_index(drop=True)
+              for s in range(4)]
+    prepped = [m.prepare(f) for f in frames]
+    S, mu = sample_moments_many(prepped)
+    S[1, 0, 1:3] = S[1, 1:3, 0] = 0.0        # x1 (marker) uncorrelated with x2, x3
+    S[2, 3, 4:6] = S[2, 4:6, 3] = -0.2       # textual: negative covariances
+    many = start_values(spec.rows, spec.vars, S, mu, False)
+    for i, d in enumerate(prepped):
+        S1, mu1 = sample_moments(d)
+        if i in (1, 2):
+            S1 = S[i]
+        np.testing.assert_allclose(many[i], start_values(spec.rows, spec.vars, S1, mu1,
+                                                         False), rtol=1e-12)
+    assert many[2][spec.names.index("textual~~textual")] == 0.05
+
+
+def test_initial_inverse_hessians_from_information():
+    """Σw·I⁻¹ where I is usable; zeros (BFGS's scaled identity) where it is not finite,
+    singular or indefinite; None for transformed parameters."""
+    from types import SimpleNamespace
+
+    from sem.estimation import h0_from_information
+
+    good = np.array([[2.0, 0.5], [0.5, 1.0]])
+    info = np.stack([good, [[1.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [0.0, -1.0]],
+                     [[np.nan, 0.0], [0.0, 1.0]]])
+    H0 = h0_from_information(SimpleNamespace(positive=np.zeros(2, bool)), info,
+                             np.full(4, 10.0))
+    np.testing.assert_allclose(H0[0], 10 * np.linalg.inv(good))
+    assert not H0[1:].any()
+    assert h0_from_information(SimpleNamespace(positive=np.array([True, False])), info,
+                               np.ones(4)) is None
