@@ -37,6 +37,8 @@ def main(argv=None):
                     help="replications fitted one at a time (scaled to --reps)")
     ap.add_argument("--chunk", type=int, default=None)
     ap.add_argument("--coverage", type=int, default=0)
+    ap.add_argument("--se", default="standard", choices=("standard", "robust"),
+                    help="standard errors scored by --coverage")
     args = ap.parse_args(argv)
     cond = dict(n=500)
     dev = jax.devices()[0]
@@ -45,10 +47,10 @@ def main(argv=None):
     if args.coverage:
         t0 = time.perf_counter()
         res = SimulationStudy([cond], n_rep=args.coverage, seed=7, n_starts=3,
-                              chunk=args.chunk, progress=True).run()
+                              chunk=args.chunk, se=args.se, progress=True).run()
         secs = time.perf_counter() - t0
         tab = res[res["param"].isin(MAIN)]
-        print(f"\n{args.coverage} replications in {secs:.1f} s; convergence "
+        print(f"\n{args.coverage} replications in {secs:.1f} s ({args.se} SEs); convergence "
               f"{tab['conv_rate'].iloc[0]:.1%}; ARI {tab['ari'].iloc[0]:.3f}")
         print(tab[["param", "true", "rel_bias", "emp_se", "mean_se", "coverage"]]
               .round(4).to_string(index=False))

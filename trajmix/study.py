@@ -113,9 +113,10 @@ def _truth(model, theta, sim, n_big=20000, seed=0):
 
 def run_condition(population, cond: dict, n_rep: int, seed: int, n_starts: int = 3,
                   chunk: int | None = None, data_starts: int = 1,
-                  max_iter: int = 3000) -> pd.DataFrame:
+                  max_iter: int = 3000, se: str = "standard") -> pd.DataFrame:
     """All replications of one condition, fitted in one batched call; one row per
-    replication × parameter (est, se, converged, ari)."""
+    replication × parameter (est, se, converged, ari). ``se``: "standard" (observed
+    information) or "robust" (sandwich), as in ``GrowthMixture.fit``."""
     from sklearn.metrics import adjusted_rand_score
 
     model, theta, sim = population(cond)
@@ -136,7 +137,7 @@ def run_condition(population, cond: dict, n_rep: int, seed: int, n_starts: int =
         starts.append(np.stack(pop + data))
     try:
         fits = model.fit_many(gds, starts=np.stack(starts), reference=theta, chunk=chunk,
-                              max_iter=max_iter, warn=False)
+                              max_iter=max_iter, se=se, warn=False)
     except Exception as e:                      # every replication counts as failed
         raise StudyError(f"condition {cond}: fitting failed ({type(e).__name__}: {e})") from e
     rows = []
@@ -173,9 +174,9 @@ def summarize(reps: pd.DataFrame, truth: pd.Series, level: float = 0.95) -> pd.D
 
 
 def _worker(args):
-    population, cond, n_rep, seed, n_starts, chunk, data_starts, max_iter = args
+    population, cond, n_rep, seed, n_starts, chunk, data_starts, max_iter, se = args
     reps = run_condition(population, cond, n_rep, seed, n_starts, chunk, data_starts,
-                         max_iter)
+                         max_iter, se)
     model, theta, sim = population(cond)
     return reps, _truth(model, theta, sim, seed=seed)
 
@@ -185,7 +186,8 @@ class SimulationStudy:
     """A grid of ``conditions`` (a DataFrame or a list of dicts) × ``n_rep``
     replications; ``population(condition) -> (model, θ, simulate kwargs)``
     (default ``paper_population``). ``path``: a folder where results are saved and from
-    which an interrupted study resumes."""
+    which an interrupted study resumes. ``se``: the standard errors whose intervals are
+    scored, "standard" (observed information) or "robust" (sandwich)."""
 
     conditions: list
     n_rep: int = 200
@@ -195,6 +197,7 @@ class SimulationStudy:
     data_starts: int = 1
     chunk: int | None = None
     max_iter: int = 3000
+    se: str = "standard"
     path: str | None = None
     progress: bool = True
     results_: pd.DataFrame | None = field(default=None, init=False)
@@ -217,7 +220,8 @@ class SimulationStudy:
     def _save_meta(self):
         os.makedirs(self.path, exist_ok=True)
         meta = dict(conditions=self.conditions, seeds=self.seeds, n_rep=self.n_rep,
-                    seed=self.seed, n_starts=self.n_starts, data_starts=self.data_starts)
+                    seed=self.seed, n_starts=self.n_starts, data_starts=self.data_starts,
+                    se=self.se)
         with open(os.path.join(self.path, "study.json"), "w") as f:
             json.dump(meta, f, indent=1, default=str)
 
@@ -250,7 +254,7 @@ class SimulationStudy:
             else:
                 todo.append(i)
         args = {i: (self.population, self.conditions[i], self.n_rep, self.seeds[i],
-                    self.n_starts, self.chunk, self.data_starts, self.max_iter)
+                    self.n_starts, self.chunk, self.data_starts, self.max_iter, self.se)
                 for i in todo}
         bar = tqdm(total=len(self.conditions), initial=len(done), desc="conditions",
                    disable=not self.progress)
