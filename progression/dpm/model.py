@@ -9,7 +9,7 @@ of 64, visits to a multiple of 4; padding subjects have weight 0) so that data s
 similar size share one compiled program.
 
 **Fitting in rounds** (:func:`fit`). Inside the objective each subject's quadrature
-centre is reached by ten differentiated Newton steps from a stored starting point (so
+centre is reached by ten Newton steps (the last three differentiated) from a stored starting point (so
 the objective is continuous in θ). With six, BFGS could settle where the steps had not
 reached the modes, and the rounds cycled between two optima (on a 1000-subject cohort
 ℓ alternated by 0.05 for seven rounds, 2.7 below the optimum ten steps reach in two
