@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 
-from .jaxconfig import jnp
+from .jaxconfig import jax, jnp
 from .linalg import cholesky, logdet_from_chol, tri_inv
 
 LOG2PI = math.log(2.0 * math.pi)
@@ -69,18 +69,56 @@ def with_stats(data):
 
 
 def mvn_loglik_total(Sigma, mu, data):
-    """Σ_i w_i ℓ_i from sufficient statistics; −inf where Σ is not PD."""
-    patterns = data["patterns"]
-    Linv, logdet, ok = pattern_factors(Sigma, patterns)
+    """Σ_i w_i ℓ_i from sufficient statistics; −inf where Σ is not PD.
+
+    Differentiated by the closed form (``_total_jvp``), not through the Cholesky loop:
+    with K_P = Σ_oo⁻¹ padded with zeros, d_P = ȳ_P − μ and S̃_P = S_P + d_P d_Pᵀ,
+
+        dℓ = −½ Σ_P n_P [tr((K_P − K_P S̃_P K_P) dΣ) − 2 d_Pᵀ K_P dμ]
+             + (terms in dn_P, dȳ_P, dS_P when the data are differentiated).
+
+    Reverse mode through the factorisation loop cost 2.3 times the objective on the
+    Holzinger–Swineford CFA; the closed form adds two small matrix products."""
     data = with_stats(data)
-    nP, mean, cov = data["nP"], data["ybarP"], data["SP"]
-    p_obs = jnp.sum(patterns, axis=1)
-    d = (mean - mu) * patterns                            # (P, p)
+    pats = data["patterns"].astype(Sigma.dtype)
+    return _total(Sigma, mu, data["nP"], data["ybarP"], data["SP"], pats)
+
+
+def _total_parts(Sigma, mu, nP, mean, cov, pats):
+    Linv, logdet, ok = pattern_factors(Sigma, pats)
+    p_obs = jnp.sum(pats, axis=1)
+    d = (mean - mu) * pats                                # (P, p)
     z = jnp.einsum("Pij,Pj->Pi", Linv, d)
     # tr(Σ_P⁻¹ S_P) = Σ_ij (L⁻¹ S_P L⁻ᵀ)_ii
     tr = jnp.einsum("Pij,Pjk,Pik->P", Linv, cov, Linv)
-    ll = -0.5 * nP * (p_obs * LOG2PI + logdet + tr + jnp.sum(z * z, -1))
-    return jnp.where(ok, jnp.sum(ll), -jnp.inf)
+    per = -0.5 * (p_obs * LOG2PI + logdet + tr + jnp.sum(z * z, -1))   # ℓ_P / n_P
+    return jnp.where(ok, jnp.sum(nP * per), -jnp.inf), Linv, d, per, ok
+
+
+@jax.custom_jvp
+def _total(Sigma, mu, nP, mean, cov, pats):
+    return _total_parts(Sigma, mu, nP, mean, cov, pats)[0]
+
+
+@_total.defjvp
+def _total_jvp(primals, tangents):
+    Sigma, mu, nP, mean, cov, pats = primals
+    dS, dmu, dn, dmean, dcov, _ = tangents
+    val, Linv, d, per, ok = _total_parts(*primals)
+    # zeros where Σ is not PD: the factors hold NaN there, and a NaN times a zero
+    # cotangent would still be NaN
+    Linv = jnp.where(ok, Linv, 0.0)
+    d = jnp.where(ok, d, 0.0)
+    K = jnp.einsum("Pji,Pjk->Pik", Linv, Linv) * pats[:, :, None] * pats[:, None, :]
+    St = cov + d[:, :, None] * d[:, None, :]
+    A = K - jnp.einsum("Pij,Pjk,Pkl->Pil", K, St, K)
+    Kd = jnp.einsum("Pij,Pj->Pi", K, d)
+    dll = (-0.5 * jnp.einsum("P,Pij,ij->", nP, A, dS)
+           + jnp.einsum("P,Pi,i->", nP, Kd, dmu)
+           + jnp.sum(jnp.where(ok, per, 0.0) * dn)
+           - jnp.einsum("P,Pi,Pi->", nP, Kd, dmean * pats)
+           - 0.5 * jnp.einsum("P,Pij,Pij->", nP, K, dcov))
+    return val, jnp.where(ok, dll, 0.0)
 
 
 def mvn_loglik_cases(Sigma, mu, data):
