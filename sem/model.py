@@ -241,7 +241,7 @@ class Model:
             random_starts(t0, n_starts, rng_seed + i, positive=spec.problem.positive)
             for i, t0 in enumerate(theta0)])
         H0 = None
-        if not spec.problem.has_defvars:
+        if not (spec.problem.has_defvars or spec.problem.positive.any()):
             info0 = apply_in_chunks(compiled(spec.problem, "expected_many"), starts[:, 0],
                                     stacked, chunk)
             H0 = h0_from_information(spec.problem, info0, stacked["w"].sum(axis=1))

@@ -155,3 +155,25 @@ def test_closed_form_derivatives_equal_autodiff_through_the_factorisation(hs_mis
     bad = (args[0] - 10.0 * jnp.eye(9),) + args[1:]
     assert float(_total(*bad)) == -np.inf
     assert np.all(np.asarray(jax.grad(_total)(*bad)) == 0.0)
+
+
+def test_finite_difference_hessian_in_batches_equals_the_exact_one(monkeypatch):
+    """``fd_hessian`` runs its 2k gradients ``FD_CASE_BUDGET // n`` at a time (memory at
+    n = 100 000); batched with a remainder it equals ``jax.hessian``."""
+    import jax
+
+    import sem.estimation as est
+
+    rng = np.random.default_rng(1)
+    X = jnp.asarray(rng.normal(size=(10, 4)))
+    data = {"X": X, "w": jnp.ones(10)}
+
+    def f(theta, d):
+        return jnp.sum(d["w"] * jnp.log1p(jnp.exp(d["X"] @ theta)) - 0.1 * theta @ theta)
+
+    theta = jnp.asarray([0.3, -0.2, 0.5, 0.1])
+    exact = np.asarray(jax.hessian(f)(theta, data))
+    for budget in (30, 10, 10**6):                 # batches of 3 (8 = 3+3+2), 1, all
+        monkeypatch.setattr(est, "FD_CASE_BUDGET", budget)
+        np.testing.assert_allclose(np.asarray(est.fd_hessian(f)(theta, data)), exact,
+                                   rtol=1e-7, atol=1e-9)
