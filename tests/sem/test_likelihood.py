@@ -179,3 +179,22 @@ def test_finite_difference_hessian_in_batches_equals_the_exact_one(monkeypatch):
         monkeypatch.setattr(est, "FD_CASE_BUDGET", budget)
         np.testing.assert_allclose(np.asarray(est.fd_hessian(f)(theta, data)), exact,
                                    rtol=1e-7, atol=1e-9)
+
+
+def test_case_jacobian_in_batches_equals_jacfwd(monkeypatch):
+    import jax
+
+    import sem.estimation as est
+
+    rng = np.random.default_rng(2)
+    data = {"X": jnp.asarray(rng.normal(size=(10, 4))), "w": jnp.ones(10)}
+
+    def f(theta, d):
+        return jnp.log1p(jnp.exp(d["X"] @ theta)) * theta[0]
+
+    theta = jnp.asarray([0.3, -0.2, 0.5, 0.1])
+    ref = np.asarray(jax.jacfwd(f)(theta, data))
+    for budget in (30, 10, 10**6):                 # tangents 3 at a time, 1, all 4
+        monkeypatch.setattr(est, "FD_CASE_BUDGET", budget)
+        np.testing.assert_allclose(np.asarray(est.case_jacobian(f)(theta, data)), ref,
+                                   rtol=1e-13, atol=1e-13)
