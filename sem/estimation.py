@@ -76,9 +76,15 @@ def _solver(problem, max_iter, gtol, polish):
     return solve_one
 
 
-#: case-gradients ``fd_hessian`` evaluates side by side (about 2.4 kB of intermediates
-#: per case and gradient for the mixture of experts: ~1 GB)
+#: case-gradients ``fd_hessian`` (case-tangents ``case_jacobian``) evaluates side by side
+#: (about 2.4 kB of intermediates per case and gradient for the mixture of experts: ~1 GB)
 FD_CASE_BUDGET = 400_000
+
+
+def _side_by_side(count: int, data) -> int:
+    """How many of ``count`` per-case derivative passes run at once within
+    ``FD_CASE_BUDGET`` (n = the cases of ``data["w"]``, static at trace time)."""
+    return max(1, min(count, FD_CASE_BUDGET // max(int(np.shape(data["w"])[0]), 1)))
 
 
 def fd_hessian(f, rel_step: float = 6e-6):
@@ -97,11 +103,9 @@ def fd_hessian(f, rel_step: float = 6e-6):
     def H(theta, data):
         h = rel_step * (1.0 + jnp.abs(theta))
         E = jnp.diag(h)
-        k2 = 2 * theta.shape[0]
-        batch = max(1, min(k2, FD_CASE_BUDGET // max(int(np.shape(data["w"])[0]), 1)))
-        G = jax.lax.map(lambda e: g(theta + e, data), jnp.concatenate([E, -E]),
-                        batch_size=batch)
         k = theta.shape[0]
+        G = jax.lax.map(lambda e: g(theta + e, data), jnp.concatenate([E, -E]),
+                        batch_size=_side_by_side(2 * k, data))
         Hm = (G[:k] - G[k:]) / (2.0 * h[:, None])
         return 0.5 * (Hm + Hm.T)
 
@@ -114,9 +118,8 @@ def case_jacobian(f):
     side: several GB for a 47-parameter mixture at n = 100 000)."""
     def J(theta, data):
         k = theta.shape[0]
-        batch = max(1, min(k, FD_CASE_BUDGET // max(int(np.shape(data["w"])[0]), 1)))
         cols = jax.lax.map(lambda e: jax.jvp(lambda t: f(t, data), (theta,), (e,))[1],
-                           jnp.eye(k, dtype=theta.dtype), batch_size=batch)
+                           jnp.eye(k, dtype=theta.dtype), batch_size=_side_by_side(k, data))
         return cols.T
 
     return J

@@ -142,7 +142,5 @@ def _factor_variance(lam, s, ov_idx):
             den = np.where(ok, lam[ja] * lam[jb], 1.0)
             vals = vals + np.where(ok, s(ja, jb) / den, 0.0)
             used = used + ok
-    if not obs:
-        return 0.05
-    v = np.where(used > 0, vals / np.maximum(used, 1), 0.05)
+    v = vals / np.maximum(used, 1)
     return np.where((used >= 1) & (v > 0.05), v, 0.05)
