@@ -76,3 +76,30 @@ def wald_table(est, se, level: float = 0.95) -> pd.DataFrame:
     q = stats.norm.ppf(0.5 + level / 2)
     return pd.DataFrame({"z": z, "pvalue": p, "ci.lower": est - q * se,
                          "ci.upper": est + q * se})
+
+
+def intervals(params: pd.Series, bse: pd.Series, alpha: float = 0.05,
+              bootstrap: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Confidence intervals of reported parameters (columns lower, upper): Wald
+    est ± z·se, or with ``bootstrap`` (draws, one column per parameter plus a boolean
+    ``converged``) the percentile intervals of the converged draws. Fewer than 2/α
+    converged draws cannot place both tails and raise."""
+    from .errors import SpecificationError
+
+    names = list(params.index)
+    if bootstrap is None:
+        t = wald_table(params, bse, 1 - alpha)
+        return pd.DataFrame({"lower": t["ci.lower"].to_numpy(),
+                             "upper": t["ci.upper"].to_numpy()}, index=names)
+    missing = [n for n in names + ["converged"] if n not in bootstrap]
+    if missing:
+        raise SpecificationError(f"bootstrap draws lack the columns {missing[:5]}: pass "
+                                 "the draws of this fit's bootstrap")
+    ok = bootstrap[bootstrap["converged"].astype(bool)]
+    if len(ok) < 2 / alpha:
+        raise SpecificationError(f"{len(ok)} converged bootstrap draws cannot give "
+                                 f"{1 - alpha:.0%} percentile intervals; draw at least "
+                                 f"{int(np.ceil(2 / alpha))}")
+    q = ok[names].quantile([alpha / 2, 1 - alpha / 2]).to_numpy()
+    return pd.DataFrame({"lower": q[0], "upper": q[1]}, index=names)
+

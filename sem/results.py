@@ -11,7 +11,7 @@ from . import fit_measures as _fm
 from .defined import defined_function
 from .errors import BoundaryWarning, ConvergenceWarning
 from .estimation import apply_in_chunks, cached_jit, compiled
-from .inference import delta_method, invert_information, sandwich, wald_table
+from .inference import delta_method, intervals, invert_information, sandwich, wald_table
 from .jaxconfig import jnp
 from .saturated import block_loglik, independence_loglik, unrestricted
 from .standardized import std_function
@@ -124,10 +124,11 @@ class SEMResults:
         return pd.DataFrame(self.cov_theta[np.ix_(r, r)], index=self.param_names,
                             columns=self.param_names)
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        t = wald_table(self.params, self.bse, 1 - alpha)
-        return pd.DataFrame({"lower": t["ci.lower"].to_numpy(),
-                             "upper": t["ci.upper"].to_numpy()}, index=self.param_names)
+    def conf_int(self, alpha: float = 0.05, bootstrap: pd.DataFrame | None = None
+                 ) -> pd.DataFrame:
+        """Wald intervals est ± z·se; with ``bootstrap`` (the draws of
+        ``Model.bootstrap``) percentile intervals of its converged draws."""
+        return intervals(self.params, self.bse, alpha, bootstrap)
 
     @property
     def tvalues(self) -> pd.Series:

@@ -294,8 +294,9 @@ class GrowthMixture:
         ``GrowthData``.
 
         Returns one result per data set with identical parameter names: classes are
-        matched to the first data set's, or to a population given as ``reference``
-        (a parameter vector θ of this model, e.g. ``trajmix.simulate``'s truth).
+        matched to the first data set's (distances in units of its SEs), or to a
+        population given as ``reference`` (a parameter vector θ of this model, e.g.
+        ``trajmix.simulate``'s truth; distances in units of its classes' spread).
         ``starts`` (data sets, starts, k) replaces the data-driven starts.
         """
         from .labels import match_to_reference
@@ -316,12 +317,15 @@ class GrowthMixture:
                           for i, g in enumerate(gds)])
         opts = maximize_many(prob, stacked, S, max_iter=max_iter, chunk=chunk)
         ref = None if reference is None else np.asarray(reference, dtype=float)
+        ref_se = None
+        if ref is None:      # the first data set's fit; its SEs are the unit of distance
+            r0 = GrowthMixtureResults(self, gds[0], prob, opts[0],
+                                      se="none" if se == "none" else "standard")
+            ref = r0.theta
+            ref_se = np.sqrt(np.diag(r0.cov_theta)) if se != "none" else None
         results = []
-        for i, (g, o) in enumerate(zip(gds, opts)):
-            if ref is None and i == 0:
-                r0 = GrowthMixtureResults(self, g, prob, o, se="none", order="auto")
-                ref = r0.theta
-            o.theta = match_to_reference(self, o.theta, ref)
+        for o in opts:
+            o.theta = match_to_reference(self, o.theta, ref, ref_se)
             results.append(o)
         infos = (batched_information(prob, stacked, results, chunk=chunk)
                  if se != "none" else None)

@@ -7,9 +7,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from sem.errors import BoundaryWarning, ConvergenceWarning
+from sem.errors import BoundaryWarning, ConvergenceWarning, SpecificationError
 from sem.estimation import apply_in_chunks, cached_jit, compiled
-from sem.inference import invert_information, sandwich, wald_table
+from sem.inference import intervals, invert_information, sandwich, wald_table
 from sem.jaxconfig import jax, jnp
 
 from .report import estimates_table, report_function, report_spec
@@ -92,10 +92,50 @@ class GrowthMixtureResults:
         return pd.DataFrame(self._reported[1], index=self.param_names,
                             columns=self.param_names)
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        t = wald_table(self.params, self.bse, 1 - alpha)
-        return pd.DataFrame({"lower": t["ci.lower"].to_numpy(),
-                             "upper": t["ci.upper"].to_numpy()}, index=self.param_names)
+    def conf_int(self, alpha: float = 0.05, bootstrap: pd.DataFrame | None = None
+                 ) -> pd.DataFrame:
+        """Wald intervals est ± z·se; with ``bootstrap`` (the draws of
+        ``self.bootstrap()``) percentile intervals of its converged draws."""
+        return intervals(self.params, self.bse, alpha, bootstrap)
+
+    def bootstrap(self, n_boot: int = 1000, *, seed=0, chunk: int | None = None,
+                  max_iter: int = 3000) -> pd.DataFrame:
+        """Nonparametric bootstrap of the reported parameters (as OpenMx's
+        ``mxBootstrap``): persons are resampled with replacement as frequency weights
+        and every draw is refitted in one batched call (``maximize_weighted``, ``chunk``
+        draws at a time), started at this fit's estimate; each draw's classes are then
+        matched to this fit's (Hungarian assignment, ``trajmix.labels``), so a draw
+        whose labels switched is relabelled, not lost. Returns one row per draw: the
+        reported parameters, ``llf`` and ``converged`` (non-converged draws are kept
+        and flagged). ``conf_int(bootstrap=draws)`` gives percentile intervals; the
+        draws' standard deviations are bootstrap SEs."""
+        from sem.estimation import maximize_weighted, seed_to_int
+
+        from .labels import match_to_reference
+
+        if int(n_boot) < 2:
+            raise SpecificationError(f"n_boot must be at least 2, got {n_boot}")
+        arrays = self.data.arrays
+        n = np.shape(arrays["w"])[0]
+        rng = np.random.default_rng(seed_to_int(seed))
+        W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n)
+                      for _ in range(int(n_boot))]).astype(float)
+        opts = maximize_weighted(self.problem, arrays, W, self.theta, chunk=chunk,
+                                 max_iter=max_iter)
+        se = np.sqrt(np.diag(self.cov_theta)) if self.se_type != "none" else None
+        theta = np.stack([match_to_reference(self.model, o.theta, self.theta, se)
+                          for o in opts])
+        stacked = {k: np.broadcast_to(v, (len(W),) + np.shape(v))
+                   for k, v in arrays.items()}
+        stacked["w"] = W * np.asarray(arrays["w"])[None, :]
+        g = self._g
+        fn = cached_jit(("trajmix-report-many", self.problem.cache_key()),
+                        lambda: jax.vmap(g))
+        val = apply_in_chunks(fn, theta, stacked, chunk)
+        out = pd.DataFrame(val, columns=self.param_names)
+        out["llf"] = [o.llf for o in opts]
+        out["converged"] = [o.converged for o in opts]
+        return out
 
     @property
     def pvalues(self) -> pd.Series:

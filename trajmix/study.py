@@ -14,7 +14,8 @@ the summary uses the converged ones and reports their share):
 
 * relative bias (mean θ̂ − θ)/θ (absolute bias where θ = 0);
 * empirical SE sd(θ̂), mean of the estimated SEs, RMSE √mean(θ̂ − θ)²;
-* coverage of the nominal 95 % Wald interval θ̂ ± 1.96 ŝ;
+* coverage of the nominal 95 % Wald interval θ̂ ± 1.96 ŝ (or, with ``n_boot``, of
+  each replication's bootstrap percentile interval);
 
 and per condition the convergence rate and the mean adjusted Rand index between modal
 and true classes (Hubert & Arabie 1985). Definitions as in Liu & Perera's simulation
@@ -113,10 +114,15 @@ def _truth(model, theta, sim, n_big=20000, seed=0):
 
 def run_condition(population, cond: dict, n_rep: int, seed: int, n_starts: int = 3,
                   chunk: int | None = None, data_starts: int = 1,
-                  max_iter: int = 3000, se: str = "standard") -> pd.DataFrame:
+                  max_iter: int = 3000, se: str = "standard", n_boot: int = 0
+                  ) -> pd.DataFrame:
     """All replications of one condition, fitted in one batched call; one row per
-    replication × parameter (est, se, converged, ari). ``se``: "standard" (observed
-    information) or "robust" (sandwich), as in ``GrowthMixture.fit``."""
+    replication × parameter (est, se, lower, upper, converged, ari). ``se``:
+    "standard" (observed information) or "robust" (sandwich), as in
+    ``GrowthMixture.fit``. The interval [lower, upper] is the 95 % Wald interval, or
+    with ``n_boot`` > 0 the percentile interval of that many bootstrap draws of each
+    replication (``GrowthMixtureResults.bootstrap``; a replication whose draws fail
+    counts as not converged)."""
     from sklearn.metrics import adjusted_rand_score
 
     model, theta, sim = population(cond)
@@ -144,9 +150,19 @@ def run_condition(population, cond: dict, n_rep: int, seed: int, n_starts: int =
     for r, (fit, df, s) in enumerate(zip(fits, sets, seeds)):
         ari = adjusted_rand_score(df["class"], fit.classes.to_numpy())
         ok = fit.converged and np.all(np.isfinite(fit.bse.to_numpy()))
-        for name, est, se in zip(fit.param_names, fit.params.to_numpy(), fit.bse.to_numpy()):
-            rows.append(dict(rep=r, seed=s, param=name, est=est, se=se, converged=ok,
-                             ari=ari, llf=fit.llf))
+        ci = fit.conf_int()
+        if n_boot:
+            try:
+                draws = fit.bootstrap(n_boot, seed=s, chunk=chunk and min(chunk, n_boot))
+                ci = fit.conf_int(bootstrap=draws)
+            except SpecificationError:       # too few draws converged: counted, kept
+                ok = False
+        for name, est, se, lo, hi in zip(fit.param_names, fit.params.to_numpy(),
+                                         fit.bse.to_numpy(), ci["lower"].to_numpy(),
+                                         ci["upper"].to_numpy()):
+            rows.append(dict(rep=r, seed=s, param=name, est=est, se=se, lower=lo,
+                             upper=hi, interval="percentile" if n_boot else "wald",
+                             converged=ok, ari=ari, llf=fit.llf))
     return pd.DataFrame(rows)
 
 
@@ -161,11 +177,19 @@ def summarize(reps: pd.DataFrame, truth: pd.Series, level: float = 0.95) -> pd.D
         th = truth[name]
         e, s = g["est"].to_numpy(), g["se"].to_numpy()
         bias = e.mean() - th
+        stored = "lower" in g and g["lower"].notna().all()
+        if stored and level == 0.95:         # each replication's own 95 % interval
+            cover = np.mean((g["lower"].to_numpy() <= th) & (th <= g["upper"].to_numpy()))
+        elif stored and "interval" in g and (g["interval"] == "percentile").any():
+            raise ValueError("bootstrap intervals were stored at 95 %; a study scores "
+                             f"another level ({level}) only with Wald intervals")
+        else:                                # Wald at ``level``
+            cover = np.mean(np.abs(e - th) <= q * s)
         out.append(dict(param=name, true=th, mean=e.mean(),
                         rel_bias=bias / th if th != 0 else np.nan, bias=bias,
                         emp_se=e.std(ddof=1) if len(e) > 1 else np.nan, mean_se=s.mean(),
                         rmse=np.sqrt(np.mean((e - th) ** 2)),
-                        coverage=np.mean(np.abs(e - th) <= q * s), n_used=len(e)))
+                        coverage=cover, n_used=len(e)))
     res = pd.DataFrame(out)
     n_rep = reps["rep"].nunique()
     res["conv_rate"] = conv["rep"].nunique() / n_rep if n_rep else np.nan
@@ -174,9 +198,9 @@ def summarize(reps: pd.DataFrame, truth: pd.Series, level: float = 0.95) -> pd.D
 
 
 def _worker(args):
-    population, cond, n_rep, seed, n_starts, chunk, data_starts, max_iter, se = args
+    population, cond, n_rep, seed, n_starts, chunk, data_starts, max_iter, se, n_boot = args
     reps = run_condition(population, cond, n_rep, seed, n_starts, chunk, data_starts,
-                         max_iter, se)
+                         max_iter, se, n_boot)
     model, theta, sim = population(cond)
     return reps, _truth(model, theta, sim, seed=seed)
 
@@ -187,7 +211,9 @@ class SimulationStudy:
     replications; ``population(condition) -> (model, θ, simulate kwargs)``
     (default ``paper_population``). ``path``: a folder where results are saved and from
     which an interrupted study resumes. ``se``: the standard errors whose intervals are
-    scored, "standard" (observed information) or "robust" (sandwich)."""
+    scored, "standard" (observed information) or "robust" (sandwich); ``n_boot`` > 0
+    scores percentile intervals of that many bootstrap draws per replication instead
+    (slow: every replication is refitted ``n_boot`` times)."""
 
     conditions: list
     n_rep: int = 200
@@ -198,6 +224,7 @@ class SimulationStudy:
     chunk: int | None = None
     max_iter: int = 3000
     se: str = "standard"
+    n_boot: int = 0
     path: str | None = None
     progress: bool = True
     results_: pd.DataFrame | None = field(default=None, init=False)
@@ -221,7 +248,7 @@ class SimulationStudy:
         os.makedirs(self.path, exist_ok=True)
         meta = dict(conditions=self.conditions, seeds=self.seeds, n_rep=self.n_rep,
                     seed=self.seed, n_starts=self.n_starts, data_starts=self.data_starts,
-                    se=self.se)
+                    se=self.se, n_boot=self.n_boot)
         with open(os.path.join(self.path, "study.json"), "w") as f:
             json.dump(meta, f, indent=1, default=str)
 
@@ -254,7 +281,8 @@ class SimulationStudy:
             else:
                 todo.append(i)
         args = {i: (self.population, self.conditions[i], self.n_rep, self.seeds[i],
-                    self.n_starts, self.chunk, self.data_starts, self.max_iter, self.se)
+                    self.n_starts, self.chunk, self.data_starts, self.max_iter, self.se,
+                    self.n_boot)
                 for i in todo}
         bar = tqdm(total=len(self.conditions), initial=len(done), desc="conditions",
                    disable=not self.progress)

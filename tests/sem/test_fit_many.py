@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from sem import Model
+from sem.errors import SpecificationError
 from sem.estimation import _COMPILED
 from tests.conftest import HS_MODEL
 
@@ -63,6 +64,12 @@ def test_bootstrap_by_case_weights(hs):
     # bootstrap and normal-theory SEs agree roughly for this well-behaved model
     ratio = (se / fit.bse)[["textual=~x5", "textual=~x6", "x4~~x4"]]
     assert ((ratio > 0.6) & (ratio < 1.6)).all()
+    # percentile intervals of the draws
+    ci = fit.conf_int(alpha=0.1, bootstrap=boot)
+    assert ci.loc["x4~~x4", "lower"] == pytest.approx(boot["x4~~x4"].quantile(0.05))
+    assert (ci["lower"] < fit.params).all() and (fit.params < ci["upper"]).all()
+    with pytest.raises(SpecificationError, match="converged bootstrap draws"):
+        fit.conf_int(bootstrap=boot.head(20))        # 95 % needs at least 40 draws
     # a weight vector of counts equals fitting the resampled rows
     rng = np.random.default_rng(3)
     idx = rng.integers(0, len(hs), len(hs))

@@ -74,6 +74,28 @@ def test_same_seed_same_numbers_and_dask_executor(study_result):
     np.testing.assert_allclose(other["mean"].to_numpy(), res["mean"].to_numpy(), rtol=1e-9)
 
 
+def test_bootstrap_percentile_intervals_are_scored(study_result):
+    """``n_boot`` scores each replication's percentile interval; the replications and
+    their estimates are those of the Wald study with the same seed."""
+    from trajmix.study import run_condition, summarize
+
+    st, res, _ = study_result
+    reps = run_condition(small_population, CONDS[1], 3, 9, n_starts=2, n_boot=40,
+                         chunk=40)
+    assert (reps["interval"] == "percentile").all()
+    wald = run_condition(small_population, CONDS[1], 3, 9, n_starts=2)
+    np.testing.assert_allclose(reps["est"], wald["est"], rtol=1e-9)
+    assert not np.allclose(reps["lower"], wald["lower"])
+    truth = res[res["condition"] == 1].set_index("param")["true"]
+    s = summarize(reps, truth)
+    one = reps[reps["param"] == "c2.alpha.eta1"]
+    th = truth["c2.alpha.eta1"]
+    assert s.set_index("param").loc["c2.alpha.eta1", "coverage"] == pytest.approx(
+        np.mean((one["lower"] <= th) & (th <= one["upper"])))
+    with pytest.raises(ValueError, match="stored at 95"):
+        summarize(reps, truth, level=0.9)
+
+
 class FailingExecutor:
     """Runs the first condition, fails on the second (a worker that dies)."""
 
