@@ -184,6 +184,14 @@ def compiled(problem, kind: str, **options):
     return fn
 
 
+def chunks(D: int, chunk: int):
+    """(lo, hi, idx) for D items ``chunk`` at a time; idx always has ``chunk`` entries
+    (the last chunk is padded by wrapping around), so every call has one shape and
+    nothing recompiles."""
+    for lo in range(0, D, chunk):
+        yield lo, min(lo + chunk, D), np.arange(lo, lo + chunk) % D
+
+
 def apply_in_chunks(fn, theta, stacked: dict, chunk: int | None = None) -> np.ndarray:
     """``fn(theta[d], data[d])`` batched over the leading axis of D data sets,
     ``chunk`` at a time (the last chunk padded, so one shape, one compile)."""
@@ -191,10 +199,9 @@ def apply_in_chunks(fn, theta, stacked: dict, chunk: int | None = None) -> np.nd
     D = theta.shape[0]
     chunk = D if chunk is None else max(1, min(chunk, D))
     parts = []
-    for lo in range(0, D, chunk):
-        idx = np.arange(lo, lo + chunk) % D
+    for lo, hi, idx in chunks(D, chunk):
         data = {k: jnp.asarray(np.asarray(v)[idx]) for k, v in stacked.items()}
-        parts.append(np.asarray(fn(jnp.asarray(theta[idx]), data))[:min(chunk, D - lo)])
+        parts.append(np.asarray(fn(jnp.asarray(theta[idx]), data))[:hi - lo])
     return np.concatenate(parts)
 
 
@@ -393,9 +400,7 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
         chunk = -(-chunk // n_dev) * n_dev
     n_obs = np.asarray(data["w"]).sum(axis=1)
     out: list[Optimum] = []
-    for lo in range(0, D, chunk):
-        hi = min(lo + chunk, D)
-        idx = np.arange(lo, lo + chunk) % D if hi - lo < chunk else np.arange(lo, hi)
+    for lo, hi, idx in chunks(D, chunk):
         jdata = {k: jnp.asarray(np.asarray(v)[idx]) for k, v in data.items()}
         U = jnp.asarray(U0[idx])
         h0 = jnp.asarray(np.asarray(H0)[idx]) if per_set else _H0(problem, H0)
