@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from sem.errors import SpecificationError
+from sem.estimation import bootstrap_weights
 
 from . import importance as _imp
 from .covariates import encode_covariates
@@ -37,7 +38,7 @@ def tree_seeds(seed, n_trees: int) -> np.ndarray:
 def base_weights(n: int, seed: int, sampling: str, fraction: float) -> np.ndarray:
     rng = np.random.default_rng([int(seed), 0xB007])
     if sampling == "bootstrap":
-        return np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+        return bootstrap_weights(rng, n, 1)[0]
     w = np.zeros(n)
     w[rng.choice(n, size=int(round(fraction * n)), replace=False)] = 1.0
     return w

@@ -414,6 +414,22 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
     return out
 
 
+def bootstrap_weights(rng, n: int, n_boot: int) -> np.ndarray:
+    """(n_boot, n) case counts of n draws with replacement from n cases: a
+    nonparametric bootstrap as frequency weights (one row per draw, from ``rng``)."""
+    return np.stack([np.bincount(rng.integers(0, n, n), minlength=n)
+                     for _ in range(int(n_boot))]).astype(float)
+
+
+def weighted_stack(data: dict, W) -> dict:
+    """One data set under D case-weight vectors ``W`` (D, n), stacked as D data sets
+    (views, no copies; the data's own weights multiplied in)."""
+    W = np.asarray(W, dtype=float)
+    stacked = {k: np.broadcast_to(v, (W.shape[0],) + np.shape(v)) for k, v in data.items()}
+    stacked["w"] = W * np.asarray(data["w"])[None, :]
+    return stacked
+
+
 def maximize_weighted(problem, data: dict, W, starts, **options) -> list[Optimum]:
     """Fits of one data set under many case-weight vectors ``W`` (D, n) — bootstrap
     counts, or the 0/1 membership of the children of candidate tree splits — in one
@@ -426,9 +442,7 @@ def maximize_weighted(problem, data: dict, W, starts, **options) -> list[Optimum
     if starts.ndim == 2:
         starts = starts[None]
     starts = np.broadcast_to(starts, (D,) + starts.shape[1:])
-    stacked = {k: np.broadcast_to(v, (D,) + np.shape(v)) for k, v in data.items()}
-    stacked["w"] = W * np.asarray(data["w"])[None, :]
-    return maximize_many(problem, stacked, starts, **options)
+    return maximize_many(problem, weighted_stack(data, W), starts, **options)
 
 
 def random_starts(theta0, n_starts: int, seed, *, scale: float = 0.25, positive=None):

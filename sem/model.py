@@ -19,8 +19,9 @@ import pandas as pd
 
 from . import data as _data
 from .errors import ConvergenceWarning, SpecificationError
-from .estimation import (apply_in_chunks, compiled, h0_from_information, maximize,
-                         maximize_many, maximize_weighted, random_starts, seed_to_int)
+from .estimation import (apply_in_chunks, bootstrap_weights, compiled, h0_from_information,
+                         maximize, maximize_many, maximize_weighted, random_starts,
+                         seed_to_int)
 from .jaxconfig import jnp
 from .partable import build_partable
 from .problem import SEMProblem
@@ -268,8 +269,7 @@ class Model:
         d = self.prepare(data, missing=missing)
         n = d["Y"].shape[0]
         rng = np.random.default_rng(seed_to_int(seed))
-        W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-                      for _ in range(n_boot)])
+        W = bootstrap_weights(rng, n, n_boot)
         # warm start every draw at the full-sample estimate, with its inverse Hessian
         full = self.fit(data, missing=missing, information="observed", warn=False)
         theta0 = full.theta

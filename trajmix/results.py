@@ -109,7 +109,8 @@ class GrowthMixtureResults:
         reported parameters, ``llf`` and ``converged`` (non-converged draws are kept
         and flagged). ``conf_int(bootstrap=draws)`` gives percentile intervals; the
         draws' standard deviations are bootstrap SEs."""
-        from sem.estimation import maximize_weighted, seed_to_int
+        from sem.estimation import (bootstrap_weights, maximize_weighted, seed_to_int,
+                                    weighted_stack)
 
         from .labels import match_to_reference
 
@@ -118,20 +119,16 @@ class GrowthMixtureResults:
         arrays = self.data.arrays
         n = np.shape(arrays["w"])[0]
         rng = np.random.default_rng(seed_to_int(seed))
-        W = np.stack([np.bincount(rng.integers(0, n, n), minlength=n)
-                      for _ in range(int(n_boot))]).astype(float)
+        W = bootstrap_weights(rng, n, n_boot)
         opts = maximize_weighted(self.problem, arrays, W, self.theta, chunk=chunk,
                                  max_iter=max_iter)
         se = np.sqrt(np.diag(self.cov_theta)) if self.se_type != "none" else None
         theta = np.stack([match_to_reference(self.model, o.theta, self.theta, se)
                           for o in opts])
-        stacked = {k: np.broadcast_to(v, (len(W),) + np.shape(v))
-                   for k, v in arrays.items()}
-        stacked["w"] = W * np.asarray(arrays["w"])[None, :]
         g = self._g
         fn = cached_jit(("trajmix-report-many", self.problem.cache_key()),
                         lambda: jax.vmap(g))
-        val = apply_in_chunks(fn, theta, stacked, chunk)
+        val = apply_in_chunks(fn, theta, weighted_stack(arrays, W), chunk)
         out = pd.DataFrame(val, columns=self.param_names)
         out["llf"] = [o.llf for o in opts]
         out["converged"] = [o.converged for o in opts]
