@@ -30,26 +30,41 @@ class Inverted:
 
 def invert_information(info: np.ndarray, rtol: float = 1e-9) -> Inverted:
     """Inverse of a symmetric information matrix, with a rank check."""
-    info = 0.5 * (info + info.T)
-    k = info.shape[0]
+    return invert_information_many(np.asarray(info, dtype=float)[None], rtol)[0]
+
+
+def invert_information_many(infos: np.ndarray, rtol: float = 1e-9) -> list[Inverted]:
+    """``invert_information`` of a stack (D, k, k) in one batched eigendecomposition
+    (``fit_many`` inverts thousands). Each matrix is scaled to unit diagonal, so the
+    rank test does not depend on units; an eigenvalue at most rtol·max(1, λ_max)
+    makes it singular, and the parameters spanning that null space are reported."""
+    infos = np.asarray(infos, dtype=float)
+    D, k = infos.shape[0], infos.shape[-1]
     if k == 0:
-        return Inverted(np.zeros((0, 0)), False, np.inf, [])
-    if not np.all(np.isfinite(info)):
-        return Inverted(np.full((k, k), np.nan), True, np.nan, list(range(k)))
-    # scale to unit diagonal so the rank test does not depend on units
-    d = np.sqrt(np.abs(np.diag(info)))
+        return [Inverted(np.zeros((0, 0)), False, np.inf, []) for _ in range(D)]
+    sym = 0.5 * (infos + np.swapaxes(infos, 1, 2))
+    finite = np.isfinite(sym).all(axis=(1, 2))
+    sym = np.where(finite[:, None, None], sym, np.eye(k))
+    d = np.sqrt(np.abs(np.diagonal(sym, axis1=1, axis2=2)))
     d = np.where(d > 0, d, 1.0)
-    R = info / np.outer(d, d)
-    ev, vec = np.linalg.eigh(R)
-    tol = rtol * max(1.0, ev[-1])
-    if ev[0] <= tol:
-        null = vec[:, ev <= tol]
-        w = np.sqrt((null ** 2).sum(1))
-        params = [int(i) for i in np.argsort(-w) if w[i] > 0.1]
-        cov = np.linalg.pinv(R) / np.outer(d, d)
-        return Inverted(cov, True, float(ev[0]), params)
-    cov = (vec / ev) @ vec.T / np.outer(d, d)
-    return Inverted(0.5 * (cov + cov.T), False, float(ev[0]), [])
+    dd = d[:, :, None] * d[:, None, :]
+    ev, vec = np.linalg.eigh(sym / dd)
+    tol = rtol * np.maximum(1.0, ev[:, -1])
+    with np.errstate(all="ignore"):
+        cov = np.matmul(vec / ev[:, None, :], np.swapaxes(vec, 1, 2)) / dd
+    out = []
+    for i in range(D):
+        if not finite[i]:
+            out.append(Inverted(np.full((k, k), np.nan), True, np.nan, list(range(k))))
+        elif ev[i, 0] <= tol[i]:
+            null = vec[i][:, ev[i] <= tol[i]]
+            w = np.sqrt((null ** 2).sum(1))
+            params = [int(j) for j in np.argsort(-w) if w[j] > 0.1]
+            out.append(Inverted(np.linalg.pinv(sym[i] / dd[i]) / dd[i], True,
+                                float(ev[i, 0]), params))
+        else:
+            out.append(Inverted(0.5 * (cov[i] + cov[i].T), False, float(ev[i, 0]), []))
+    return out
 
 
 def sandwich(bread_inv: np.ndarray, scores: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from .estimation import (apply_in_chunks, bootstrap_weights, compiled, h0_from_i
                          maximize, maximize_many, maximize_weighted, random_starts,
                          seed_to_int)
 from .jaxconfig import jnp
+from .inference import invert_information_many
 from .partable import build_partable
 from .problem import SEMProblem
 from .ram import RAM
@@ -229,11 +230,11 @@ class Model:
         from .results import SEMResults, batched_information
 
         spec = self._spec(self._use_means(missing))
-        ws = weights if weights is not None else [None] * len(datasets)
-        prepped = [self.prepare(df, missing=missing, weights=w)
-                   for df, w in zip(datasets, ws)]
-        stacked = _data.stack(_data.pad_patterns(prepped))
-        S, mu = sample_moments_many(prepped)
+        stacked, prepped = _data.prepare_many(datasets, spec.vars.ov, missing=missing,
+                                              defvars=spec.vars.data_cols, weights=weights)
+        if stacked["patterns"].shape[1] > 1 and not spec.problem.meanstructure:
+            raise SpecificationError("missing values need meanstructure=True")
+        S, mu = sample_moments_many(stacked, prepped)
         theta0 = start_values(spec.rows, spec.vars, S, mu, self.options["std_lv"])
         spec.ram.check_nonsingular(theta0[0])
         self._check_identification(spec, prepped[0], theta0[0])
@@ -250,8 +251,9 @@ class Model:
                              H0=H0)
         infos = batched_information(spec, stacked, opts, information, missing, se,
                                     chunk=chunk)
+        inverted = invert_information_many(infos) if se != "none" else [None] * len(opts)
         out = [SEMResults(self, spec, prepped[i], opts[i], information=information,
-                          se=se, missing=missing, info=infos[i])
+                          se=se, missing=missing, info=infos[i], inverted=inverted[i])
                for i in range(len(prepped))]
         if warn:
             n_bad = sum(not r.converged for r in out)

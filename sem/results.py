@@ -43,7 +43,7 @@ class SEMResults:
     """Results of ``Model.fit`` (statsmodels-like attributes, lavaan-like tables)."""
 
     def __init__(self, model, spec, data, opt, *, information=None, se="standard",
-                 missing="error", info=None, level=0.95):
+                 missing="error", info=None, inverted=None, level=0.95):
         self.model, self.spec, self.data, self.opt = model, spec, data, opt
         self.missing, self.se_type, self.level = missing, se, level
         self.information = _information_kind(information, missing, spec, se)
@@ -54,7 +54,7 @@ class SEMResults:
         self.llf = float(opt.llf) - self._ll_x
         self.converged = bool(opt.converged)
         self.nobs = float(np.sum(data["w"]))
-        self._vcov(info)
+        self._vcov(info, inverted)
 
     @property
     def _xcols(self):
@@ -62,7 +62,7 @@ class SEMResults:
         return [ov.index(v) for v in self.spec.vars.ov_x]
 
     # -- inference ------------------------------------------------------------------
-    def _vcov(self, info):
+    def _vcov(self, info, inverted=None):
         spec, prob = self.spec, self.spec.problem
         k = prob.n_params
         if self.se_type == "none":
@@ -79,7 +79,7 @@ class SEMResults:
             else:
                 info = np.asarray(compiled(prob, "expected")(th, jd))
         self.info_matrix = info
-        inv = invert_information(info)
+        inv = invert_information(info) if inverted is None else inverted
         self.identified = not inv.singular
         self.null_params = [spec.names[i] for i in inv.null_params]
         cov = inv.cov

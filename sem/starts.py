@@ -33,16 +33,15 @@ def sample_moments(data: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.atleast_2d(S), mu
 
 
-def sample_moments_many(datas: list) -> tuple[np.ndarray, np.ndarray]:
-    """``sample_moments`` of many prepared data sets, stacked: (D, p, p) and (D, p);
-    one vectorised pass when all are complete, equally weighted and of one size."""
-    n0 = datas[0]["Y"].shape[0]
-    if all(d["Y"].shape[0] == n0 and d["obs"].all() and np.allclose(d["w"], d["w"][0])
-           for d in datas):
-        Y = np.stack([d["Y"] for d in datas])
+def sample_moments_many(stacked: dict, datas: list) -> tuple[np.ndarray, np.ndarray]:
+    """``sample_moments`` of many data sets, stacked: (D, p, p) and (D, p). ``stacked``
+    is their ``sem.data.stack`` and ``datas`` the data sets themselves; one vectorised
+    pass when all are complete and equally weighted (no padding rows)."""
+    Y, w = stacked["Y"], stacked["w"]
+    if stacked["obs"].all() and (w == w[:, :1]).all():
         mu = Y.mean(axis=1)
         Yc = Y - mu[:, None, :]
-        return np.einsum("dni,dnj->dij", Yc, Yc) / n0, mu
+        return np.matmul(np.swapaxes(Yc, 1, 2), Yc) / Y.shape[1], mu
     S, mu = zip(*(sample_moments(d) for d in datas))
     return np.stack(S), np.stack(mu)
 

@@ -89,6 +89,7 @@ def test_batched_start_values_equal_one_at_a_time(hs):
     """``start_values`` on a stack of moments equals it data set by data set, including
     the fallbacks: a marker covariance of zero (no usable ratio) and a negative
     factor-variance estimate (floored at 0.05)."""
+    from sem.data import stack
     from sem.starts import sample_moments, sample_moments_many, start_values
 
     m = Model(HS_MODEL)
@@ -96,7 +97,7 @@ def test_batched_start_values_equal_one_at_a_time(hs):
     frames = [hs.sample(len(hs), replace=True, random_state=s).reset_index(drop=True)
               for s in range(4)]
     prepped = [m.prepare(f) for f in frames]
-    S, mu = sample_moments_many(prepped)
+    S, mu = sample_moments_many(stack(prepped), prepped)
     S[1, 0, 1:3] = S[1, 1:3, 0] = 0.0        # x1 (marker) uncorrelated with x2, x3
     S[2, 3, 4:6] = S[2, 4:6, 3] = -0.2       # textual: negative covariances
     many = start_values(spec.rows, spec.vars, S, mu, False)

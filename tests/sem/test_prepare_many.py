@@ -1,0 +1,95 @@
+"""Many frames at once (``sem.data.prepare_many``): the fast path for complete frames
+gives exactly what ``prepare`` gives frame by frame, and bad frames are named."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from sem import data as sd
+from sem.errors import DataError, SpecificationError
+from sem.inference import invert_information, invert_information_many
+
+NAMES = ["a", "b", "c"]
+
+
+def frames(D=4, n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(D):
+        df = pd.DataFrame(rng.normal(size=(n, 3)), columns=NAMES)
+        df["label"] = "x"                     # a string column beside (mixed dtypes)
+        df["b"] = np.round(df["b"] * 10).astype(int)   # an integer column
+        out.append(df)
+    return out
+
+
+def test_fast_path_equals_prepare_frame_by_frame():
+    fs = frames()
+    stacked, each = sd.prepare_many(fs, NAMES)
+    slow = sd.stack([sd.prepare(f, NAMES) for f in fs])
+    assert set(stacked) == set(slow)
+    for k in slow:
+        np.testing.assert_array_equal(stacked[k], slow[k], err_msg=k)
+    for i, f in enumerate(fs):
+        one = sd.prepare(f, NAMES)
+        for k in one:
+            np.testing.assert_array_equal(each[i][k], one[k])
+
+
+def test_column_values_private_and_public_paths_agree(monkeypatch):
+    f = frames(1)[0]
+    fast = [sd.column_values(f, v) for v in NAMES]
+    monkeypatch.delattr(pd.DataFrame, "_get_column_array", raising=False)
+    public = [np.asarray(sd.column_values(f, v)) for v in NAMES]
+    for a, b in zip(fast, public):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_frames_needing_checks_take_the_slow_path():
+    fs = frames()
+    fs[2].loc[3, "a"] = np.nan                # missing value: FIML patterns
+    stacked, each = sd.prepare_many(fs, NAMES, missing="ml")
+    assert stacked["patterns"].shape[1] == 2
+    assert not each[2]["obs"][3, 0] and each[0]["obs"].all()
+    shorter = frames()
+    shorter[1] = shorter[1].iloc[:20]         # another length: padded with weight 0
+    stacked, each = sd.prepare_many(shorter, NAMES)
+    assert stacked["Y"].shape == (4, 30, 3) and stacked["w"][1].sum() == 20
+    assert each[1]["Y"].shape == (20, 3)
+
+
+@pytest.mark.parametrize("spoil, err, text", [
+    (lambda f: f.assign(a=f["a"] * 0 + 1.0), DataError, "data set 2: column 'a' is constant"),
+    (lambda f: f.assign(c="z"), DataError, "data set 2: column 'c' is not numeric"),
+    (lambda f: f.assign(b=np.inf), DataError, "data set 2: column 'b' has infinite"),
+    (lambda f: f.drop(columns="c"), SpecificationError, "data set 2: variable 'c'"),
+    (lambda f: f.assign(a=np.where(np.arange(len(f)) == 0, np.nan, f["a"])), DataError,
+     "data set 2: column 'a' has 1 missing value"),
+])
+def test_a_bad_frame_is_named(spoil, err, text):
+    fs = frames()
+    fs[2] = spoil(fs[2])
+    with pytest.raises(err, match=text):
+        sd.prepare_many(fs, NAMES)
+
+
+def test_no_frames_and_not_frames():
+    with pytest.raises(DataError, match="at least one"):
+        sd.prepare_many([], NAMES)
+    with pytest.raises(DataError, match="data set 1: data must be a pandas DataFrame"):
+        sd.prepare_many([frames(1)[0], np.zeros((30, 3))], NAMES)
+
+
+def test_batched_inversion_equals_one_by_one():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5, 40, 4))
+    infos = np.einsum("dni,dnj->dij", X, X)
+    infos[1] = np.outer([1, 2, 0, 0], [1, 2, 0, 0]) + np.diag([0, 0, 1, 1.0])  # singular
+    infos[3, 0, 0] = np.nan
+    many = invert_information_many(infos)
+    for a, info in zip(many, infos):
+        b = invert_information(info)
+        assert (a.singular, a.null_params) == (b.singular, b.null_params)
+        np.testing.assert_allclose(a.cov, b.cov, rtol=1e-12, equal_nan=True)
+    assert many[1].singular and sorted(many[1].null_params) == [0, 1]
+    assert many[3].singular and not many[0].singular
+    np.testing.assert_allclose(many[0].cov @ infos[0], np.eye(4), atol=1e-10)
