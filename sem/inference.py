@@ -24,7 +24,6 @@ from .jaxconfig import jax, jnp
 class Inverted:
     cov: np.ndarray
     singular: bool
-    min_eigenvalue: float
     null_params: list            # indices of parameters in the null space
 
 
@@ -33,38 +32,80 @@ def invert_information(info: np.ndarray, rtol: float = 1e-9) -> Inverted:
     return invert_information_many(np.asarray(info, dtype=float)[None], rtol)[0]
 
 
-def invert_information_many(infos: np.ndarray, rtol: float = 1e-9) -> list[Inverted]:
-    """``invert_information`` of a stack (D, k, k) in one batched eigendecomposition
-    (``fit_many`` inverts thousands). Each matrix is scaled to unit diagonal, so the
-    rank test does not depend on units; an eigenvalue at most rtol·max(1, λ_max)
-    makes it singular, and the parameters spanning that null space are reported."""
-    infos = np.asarray(infos, dtype=float)
-    D, k = infos.shape[0], infos.shape[-1]
-    if k == 0:
-        return [Inverted(np.zeros((0, 0)), False, np.inf, []) for _ in range(D)]
-    sym = 0.5 * (infos + np.swapaxes(infos, 1, 2))
-    finite = np.isfinite(sym).all(axis=(1, 2))
-    sym = np.where(finite[:, None, None], sym, np.eye(k))
+def unit_diagonal(M: np.ndarray):
+    """Symmetric matrices (D, k, k) scaled to unit diagonal, R = M / (d dᵀ) with
+    d = √|diag M| (1 where 0): (R, d dᵀ). Rank and condition tests on R do not depend
+    on the parameters' units."""
+    sym = 0.5 * (M + np.swapaxes(M, 1, 2))
     d = np.sqrt(np.abs(np.diagonal(sym, axis1=1, axis2=2)))
     d = np.where(d > 0, d, 1.0)
     dd = d[:, :, None] * d[:, None, :]
-    ev, vec = np.linalg.eigh(sym / dd)
-    tol = rtol * np.maximum(1.0, ev[:, -1])
+    return sym / dd, dd
+
+
+def certified_inverse(R: np.ndarray, rcond: float):
+    """Inverses of unit-diagonal symmetric matrices R (D, k, k) by a batched Cholesky,
+    and a mask of those certainly positive definite with λ_min > rcond·max(1, λ_max).
+
+    The certificate needs no eigendecomposition (three times the cost): for a
+    unit-diagonal R, λ_max ≤ tr R = k and λ_min ≥ 1 / tr R⁻¹. A matrix it cannot
+    certify (not finite, not positive definite, or near the bound) gets False and is
+    left to the caller's exact test."""
+    D, k = R.shape[0], R.shape[-1]
+    finite = np.isfinite(R).all(axis=(1, 2))
+    eye = np.eye(k)
+    R = np.where(finite[:, None, None], R, eye)
+    ok = finite.copy()
+    try:
+        L = np.linalg.cholesky(R)
+    except np.linalg.LinAlgError:              # one at a time, to find the bad ones
+        L = np.empty_like(R)
+        for i in range(D):
+            try:
+                L[i] = np.linalg.cholesky(R[i])
+            except np.linalg.LinAlgError:
+                L[i], ok[i] = eye, False
+    Linv = np.linalg.inv(L)
+    inv = np.matmul(np.swapaxes(Linv, 1, 2), Linv)
     with np.errstate(all="ignore"):
-        cov = np.matmul(vec / ev[:, None, :], np.swapaxes(vec, 1, 2)) / dd
+        ok &= 1.0 / np.trace(inv, axis1=1, axis2=2) > rcond * max(1.0, k)
+    return inv, ok
+
+
+def invert_information_many(infos: np.ndarray, rtol: float = 1e-9) -> list[Inverted]:
+    """``invert_information`` of a stack (D, k, k), batched (``fit_many`` inverts
+    thousands). Each matrix is scaled to unit diagonal; an eigenvalue at most
+    rtol·max(1, λ_max) makes it singular, and the parameters spanning that null space
+    are reported. Matrices that ``certified_inverse`` clears skip the
+    eigendecomposition."""
+    infos = np.asarray(infos, dtype=float)
+    D, k = infos.shape[0], infos.shape[-1]
+    if k == 0:
+        return [Inverted(np.zeros((0, 0)), False, []) for _ in range(D)]
+    R, dd = unit_diagonal(infos)
+    inv, ok = certified_inverse(R, rtol)
     out = []
     for i in range(D):
-        if not finite[i]:
-            out.append(Inverted(np.full((k, k), np.nan), True, np.nan, list(range(k))))
-        elif ev[i, 0] <= tol[i]:
-            null = vec[i][:, ev[i] <= tol[i]]
-            w = np.sqrt((null ** 2).sum(1))
-            params = [int(j) for j in np.argsort(-w) if w[j] > 0.1]
-            out.append(Inverted(np.linalg.pinv(sym[i] / dd[i]) / dd[i], True,
-                                float(ev[i, 0]), params))
+        if ok[i]:
+            c = inv[i] / dd[i]
+            out.append(Inverted(0.5 * (c + c.T), False, []))
+        elif not np.isfinite(R[i]).all():
+            out.append(Inverted(np.full((k, k), np.nan), True, list(range(k))))
         else:
-            out.append(Inverted(0.5 * (cov[i] + cov[i].T), False, float(ev[i, 0]), []))
+            out.append(_invert_by_eigen(R[i], dd[i], rtol))
     return out
+
+
+def _invert_by_eigen(R, dd, rtol):
+    ev, vec = np.linalg.eigh(R)
+    tol = rtol * max(1.0, ev[-1])
+    if ev[0] <= tol:
+        null = vec[:, ev <= tol]
+        w = np.sqrt((null ** 2).sum(1))
+        params = [int(j) for j in np.argsort(-w) if w[j] > 0.1]
+        return Inverted(np.linalg.pinv(R) / dd, True, params)
+    cov = (vec / ev) @ vec.T / dd
+    return Inverted(0.5 * (cov + cov.T), False, [])
 
 
 def sandwich(bread_inv: np.ndarray, scores: np.ndarray, w: np.ndarray) -> np.ndarray:

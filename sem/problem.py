@@ -82,9 +82,8 @@ class SEMProblem:
     def expected_information(self, theta, data):
         """Fisher information of the normal model at θ (shared Σ, μ), FIML by pattern:
         I = Σ_P n_P [ ½ tr(K_P ∂_aΣ K_P ∂_bΣ) + ∂_aμᵀ K_P ∂_bμ ], K_P = Σ_oo⁻¹ padded."""
-        dS = jax.jacfwd(lambda t: self.ram.implied(t)[0])(theta)      # p, p, k
-        dm = jax.jacfwd(lambda t: self.ram.implied(t)[1])(theta)      # p, k
         Sigma, _ = self.ram.implied(theta)
+        dS, dm = jax.jacfwd(self.ram.implied)(theta)                  # (p, p, k), (p, k)
         pats = data["patterns"]
         Linv, _, _ = pattern_factors(Sigma, pats)
         o = pats.astype(Sigma.dtype)
