@@ -8,7 +8,9 @@ The engine knows nothing about SEMs or mixtures. A *problem* is an object with
 * ``positive`` — a boolean array: parameters kept positive by θ = exp(u);
 * ``cache_key()`` — hashable; problems with equal keys share compiled code;
 * optionally ``summarize(data) -> data`` — data-only quantities (sufficient
-  statistics) computed once per data set before the optimiser's loop.
+  statistics) computed once per data set before the optimiser's loop, and
+  ``summary_keys`` — the keys of that dict ``loglik`` reads (the pooled solver of
+  ``maximize_many`` gathers only those for each slot at each iteration).
 
 ``data`` is a dict of arrays whose first axis is the case axis (key ``w`` holds case
 weights). The optimiser minimises f(u) = −loglik(θ(u)) / Σw in unconstrained
@@ -25,7 +27,7 @@ import numpy as np
 
 from .jaxconfig import jax, jnp
 from .inference import certified_inverse, unit_diagonal
-from .optimize import STATUS, bfgs, newton_polish
+from .optimize import STATUS, OptResult, bfgs, bfgs_pool, newton_polish
 
 _COMPILED: dict = {}
 _CACHES: list[dict] = [_COMPILED]
@@ -47,34 +49,72 @@ def to_theta(problem, u):
 
 
 def _objective(problem):
-    def f(u, data):
-        theta = to_theta(problem, u)
-        return -problem.loglik(theta, data) / jnp.sum(data["w"])
+    """f(u, data, n) = −loglik(θ(u), data) / n, the mean negative log-likelihood (n the
+    total case weight, taken from the data before ``summarize``)."""
+    def f(u, data, n):
+        return -problem.loglik(to_theta(problem, u), data) / n
     return f
+
+
+def _summarizer(problem):
+    """data → what the optimiser's loop needs: the problem's ``summarize`` (identity
+    without one), cut to its ``summary_keys`` where the problem names them (the pooled
+    solver gathers that dict for every slot at every iteration)."""
+    summarize = getattr(problem, "summarize", lambda d: d)
+    keys = getattr(problem, "summary_keys", None)
+    if not keys:
+        return summarize
+    return lambda d: {k: v for k, v in summarize(d).items() if k in keys}
 
 
 def _solver(problem, max_iter, gtol, polish):
     f = _objective(problem)
-
-    summarize = getattr(problem, "summarize", lambda d: d)
+    summarize = _summarizer(problem)
 
     def solve_one(u0, data, H0):
+        n = jnp.sum(data["w"])
         data = summarize(data)
-        fg = jax.value_and_grad(lambda u: f(u, data))
+        fg = jax.value_and_grad(lambda u: f(u, data, n))
         res = bfgs(fg, u0, H0=H0, max_iter=max_iter, gtol=gtol)
-        if polish:
-            u = newton_polish(lambda u: f(u, data), res.x)
+        if polish:          # exact-Newton steps, kept if they do not raise f
+            u = newton_polish(lambda u: f(u, data, n), res.x)
             fu, gu = fg(u)
             keep = jnp.isfinite(fu) & (fu <= res.fun)
             u = jnp.where(keep, u, res.x)
             gu = jnp.where(keep, gu, res.grad)
             fu = jnp.where(keep, fu, res.fun)
-            ginf = jnp.max(jnp.abs(gu))
-            status = jnp.where((res.status > 1) & (ginf <= gtol), 0, res.status)
+            status = jnp.where((res.status > 1) & (jnp.max(jnp.abs(gu)) <= gtol), 0,
+                               res.status)
             res = res._replace(x=u, fun=fu, grad=gu, status=status)
         return res
 
     return solve_one
+
+
+def _pool_solver(problem, slots, h0_per_set, max_iter, gtol, polish):
+    """D data sets × S starts (U0 (D, S, k)) as D·S tasks of ``bfgs_pool``, ``slots``
+    side by side: each data set is summarized once, and a slot gathers its task's
+    summary at every iteration."""
+    if polish:
+        raise ValueError("polish=True needs batch_size=None")
+    f = _objective(problem)
+    summarize = _summarizer(problem)
+
+    def run(U0, data, H0):
+        D, S, k = U0.shape
+        n = jnp.sum(data["w"], axis=1)
+        compact = jax.vmap(summarize)(data)
+        of = jnp.repeat(jnp.arange(D), S)                  # task → data set
+
+        def fg(u, t):
+            d = jax.tree_util.tree_map(lambda a: a[of[t]], compact)
+            return jax.value_and_grad(f)(u, d, n[of[t]])
+
+        H = jnp.repeat(H0, S, axis=0) if h0_per_set else H0
+        res = bfgs_pool(fg, U0.reshape(D * S, k), H, slots, max_iter=max_iter, gtol=gtol)
+        return OptResult(*(a.reshape((D, S) + a.shape[1:]) for a in res))
+
+    return run
 
 
 #: case-gradients ``fd_hessian`` (case-tangents ``case_jacobian``) evaluates side by side
@@ -143,23 +183,16 @@ def compiled(problem, kind: str, **options):
     if kind in ("starts", "many"):
         opts = dict(options)
         batch = opts.pop("batch_size", None)
-        h0_axis = 0 if opts.pop("h0_per_set", False) else None
-        one = _solver(problem, **opts)
-        over_starts = jax.vmap(one, in_axes=(0, None, None))
+        per_set = opts.pop("h0_per_set", False)
+        over_starts = jax.vmap(_solver(problem, **opts), in_axes=(0, None, None))
         if kind == "starts":
             fn = over_starts
         elif batch is None:
-            fn = jax.vmap(over_starts, in_axes=(0, 0, h0_axis))
-        elif h0_axis is None:
-            # lax.map over data sets, ``batch`` at a time under vmap: members of a vmap
-            # run in lockstep until the slowest converges, so on a CPU (compute-bound,
-            # vmap gains nothing) data sets are best solved one after another, each to
-            # its own convergence; on a GPU a large batch wins
-            fn = lambda U0, data, H0: jax.lax.map(  # noqa: E731
-                lambda a: over_starts(a[0], a[1], H0), (U0, data), batch_size=batch)
+            # all side by side (an accelerator): one vmap, in lockstep
+            fn = jax.vmap(over_starts, in_axes=(0, 0, 0 if per_set else None))
         else:
-            fn = lambda U0, data, H0: jax.lax.map(  # noqa: E731
-                lambda a: over_starts(*a), (U0, data, H0), batch_size=batch)
+            # a CPU: ``batch`` slots, each refilled as soon as its fit stops
+            fn = _pool_solver(problem, batch, per_set, **opts)
     elif kind == "loglik":
         fn = problem.loglik
     elif kind == "cases":
@@ -346,13 +379,15 @@ def maximize(problem, data: dict, starts, *, max_iter: int = 2000, gtol: float =
 
 
 def default_batch_size(n_cases: int, n_params: int):
-    """Data sets solved side by side under ``vmap`` in ``maximize_many``.
+    """Slots of ``maximize_many``'s pooled solver (fits side by side, each slot
+    refilled as soon as its fit stops: ``sem.optimize.bfgs_pool``).
 
-    Members of a ``vmap`` run in lockstep until the slowest converges; batching pays
-    only while it amortises per-operation overhead. On a CPU: about 2·10⁵ / (cases ×
-    parameters) data sets at a time, at most 64 (measured on 2 cores: a 21-parameter CFA
-    on 301 cases is fastest at 16-64, a 47-parameter mixture on 500 persons at 1-8,
-    2x faster than all-at-once); on an accelerator all of them (None)."""
+    Side by side pays only while it amortises per-operation overhead; past that the
+    working set leaves the cache. On a CPU: about 2·10⁵ / (cases × parameters) at a
+    time, at most 64 (measured on 2 cores: 1000 bootstrap refits of the 21-parameter
+    CFA on 301 cases take 200-210 ms with 16-31 slots, 250 ms with 64, 360 ms with
+    128; a 47-parameter mixture on 500 persons is fastest at 1-8). On an accelerator
+    all fits run at once in one ``vmap`` (None), in lockstep."""
     if jax.default_backend() != "cpu":
         return None
     return int(np.clip(200_000 // max(n_cases * n_params, 1), 1, 64))

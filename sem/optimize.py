@@ -14,6 +14,14 @@ a nested line-search loop would make every member wait, at every iteration, for 
 member needing the most trials; flattened, each iteration costs exactly one batched
 evaluation (on 1000 bootstrap fits of a CFA this halves the time).
 
+**Pooled runs** (``bfgs_pool``, used by ``maximize_many`` on a CPU). A ``vmap`` of
+``bfgs`` runs its members in lockstep until the slowest stops. The pool keeps a fixed
+number of slots busy instead: ``bfgs_step`` is the loop body, and a slot whose run
+stops stores its result and starts the next task at the next iteration. Each task's
+iterates are exactly those of its own ``bfgs`` run (tests/sem/test_optimize.py).
+On 1000 bootstrap refits of the Holzinger–Swineford CFA (31 slots) this halved the
+solve (0.43 → 0.20 s).
+
 Non-finite objective values (a covariance that is not positive definite, an I − A
 that is singular) are treated as +∞: the step shrinks until the objective is finite.
 
@@ -70,6 +78,24 @@ class _State(NamedTuple):
     status: jnp.ndarray     # -1 while running
 
 
+def bfgs_init(x0, H0=None) -> _State:
+    """The state before the first iteration (which evaluates x0 itself)."""
+    x0 = jnp.asarray(x0)
+    n = x0.shape[0]
+    eye = jnp.eye(n, dtype=x0.dtype)
+    if H0 is None:
+        H0 = jnp.zeros((n, n), dtype=x0.dtype)
+    given = jnp.any(H0 != 0)
+    H = jnp.where(given, H0, eye)
+    inf = jnp.asarray(jnp.inf, x0.dtype)
+    return _State(x0, inf, jnp.zeros_like(x0), H, jnp.asarray(1.0, x0.dtype), inf,
+                  jnp.asarray(0), ~given, jnp.asarray(0), jnp.asarray(0), jnp.asarray(-1))
+
+
+def bfgs_result(s: _State) -> OptResult:
+    return OptResult(s.x, s.f, s.g, s.k, jnp.where(s.status < 0, 2, s.status))
+
+
 def bfgs(fg: Callable, x0, *, H0=None, max_iter: int = 2000, gtol: float = 1e-8,
          gtol_loose: float = 1e-4, ftol: float = 1e-15, max_ls: int = 40,
          c1: float = 1e-4) -> OptResult:
@@ -82,81 +108,123 @@ def bfgs(fg: Callable, x0, *, H0=None, max_iter: int = 2000, gtol: float = 1e-8,
     evaluations, the first being x0 itself: ``max_iter=1`` evaluates at x0 only
     (``max_iter=0`` evaluates nothing and returns fun = inf).
     """
-    x0 = jnp.asarray(x0)
-    n = x0.shape[0]
-    eye = jnp.eye(n, dtype=x0.dtype)
-    if H0 is None:
-        H0 = jnp.zeros((n, n), dtype=x0.dtype)
-    given = jnp.any(H0 != 0)
-    H = jnp.where(given, H0, eye)
+    opts = dict(gtol=gtol, gtol_loose=gtol_loose, ftol=ftol, max_ls=max_ls, c1=c1)
     # The objective is traced once, in the loop body (half the compile time): the
     # first iteration evaluates x0 itself, as a "step" of length 0 that f = +inf accepts.
-    inf = jnp.asarray(jnp.inf, x0.dtype)
-    st0 = _State(x0, inf, jnp.zeros_like(x0), H, jnp.asarray(1.0, x0.dtype), inf,
-                 jnp.asarray(0), ~given, jnp.asarray(0), jnp.asarray(0), jnp.asarray(-1))
+    s = jax.lax.while_loop(lambda s: (s.status < 0) & (s.k < max_iter),
+                           lambda s: bfgs_step(fg, s, **opts), bfgs_init(x0, H0))
+    return bfgs_result(s)
 
-    def cond(s):
-        return (s.status < 0) & (s.k < max_iter)
 
-    def body(s):
-        d = -s.H @ s.g
-        descent = jnp.dot(d, s.g) < 0
-        Hd = jnp.where(descent, s.H, eye)        # reset a non-descent approximation
-        d = jnp.where(descent, d, -s.g)
-        slope = jnp.dot(s.g, d)
-        step = s.alpha * d
-        fn, gn = fg(s.x + step)
-        ok = jnp.isfinite(fn) & jnp.all(jnp.isfinite(gn)) & (fn <= s.f + c1 * s.alpha * slope)
+def bfgs_step(fg: Callable, s: _State, *, gtol: float = 1e-8, gtol_loose: float = 1e-4,
+              ftol: float = 1e-15, max_ls: int = 40, c1: float = 1e-4) -> _State:
+    """One BFGS iteration (one evaluation of ``fg``): the loop body of ``bfgs``."""
+    eye = jnp.eye(s.x.shape[0], dtype=s.x.dtype)
+    d = -s.H @ s.g
+    descent = jnp.dot(d, s.g) < 0
+    Hd = jnp.where(descent, s.H, eye)        # reset a non-descent approximation
+    d = jnp.where(descent, d, -s.g)
+    slope = jnp.dot(s.g, d)
+    step = s.alpha * d
+    fn, gn = fg(s.x + step)
+    ok = jnp.isfinite(fn) & jnp.all(jnp.isfinite(gn)) & (fn <= s.f + c1 * s.alpha * slope)
 
-        # --- accepted: BFGS update ------------------------------------------------
-        y = gn - s.g
-        sy = jnp.dot(step, y)
-        yy = jnp.dot(y, y)
-        Hs = jnp.where(s.first & (sy > 0) & (yy > 0), eye * sy / jnp.maximum(yy, 1e-300), Hd)
-        rho = 1.0 / jnp.where(sy > 0, sy, 1.0)
-        Hy = Hs @ y                              # O(n²) form of (I−ρsyᵀ)H(I−ρysᵀ)+ρssᵀ
-        Hn = (Hs - rho * (jnp.outer(step, Hy) + jnp.outer(Hy, step))
-              + (rho * rho * jnp.dot(y, Hy) + rho) * jnp.outer(step, step))
-        curv = sy > 1e-12 * jnp.linalg.norm(step) * jnp.linalg.norm(y)
-        H_acc = jnp.where(curv, Hn, Hs)
-        tiny = s.f - fn <= ftol * (1.0 + jnp.abs(fn))
-        stall_acc = jnp.where(tiny, s.stall + 1, 0)
+    # --- accepted: BFGS update ------------------------------------------------
+    y = gn - s.g
+    sy = jnp.dot(step, y)
+    yy = jnp.dot(y, y)
+    Hs = jnp.where(s.first & (sy > 0) & (yy > 0), eye * sy / jnp.maximum(yy, 1e-300), Hd)
+    rho = 1.0 / jnp.where(sy > 0, sy, 1.0)
+    Hy = Hs @ y                              # O(n²) form of (I−ρsyᵀ)H(I−ρysᵀ)+ρssᵀ
+    Hn = (Hs - rho * (jnp.outer(step, Hy) + jnp.outer(Hy, step))
+          + (rho * rho * jnp.dot(y, Hy) + rho) * jnp.outer(step, step))
+    curv = sy > 1e-12 * jnp.linalg.norm(step) * jnp.linalg.norm(y)
+    H_acc = jnp.where(curv, Hn, Hs)
+    tiny = s.f - fn <= ftol * (1.0 + jnp.abs(fn))
+    stall_acc = jnp.where(tiny, s.stall + 1, 0)
 
-        # --- rejected: shrink the step (quadratic interpolation, or /10 if +inf) ----
-        denom = 2.0 * (fn - s.f - slope * s.alpha)
-        quad = jnp.where(denom > 0, -slope * s.alpha * s.alpha / denom, 0.5 * s.alpha)
-        shrunk = jnp.where(jnp.isfinite(fn), jnp.clip(quad, 0.1 * s.alpha, 0.5 * s.alpha),
-                           0.1 * s.alpha)
-        fails = jnp.where(ok, 0, s.fails + 1)
-        too_small = shrunk * jnp.max(jnp.abs(d)) <= 1e-16 * (1.0 + jnp.max(jnp.abs(s.x)))
+    # --- rejected: shrink the step (quadratic interpolation, or /10 if +inf) ----
+    denom = 2.0 * (fn - s.f - slope * s.alpha)
+    quad = jnp.where(denom > 0, -slope * s.alpha * s.alpha / denom, 0.5 * s.alpha)
+    shrunk = jnp.where(jnp.isfinite(fn), jnp.clip(quad, 0.1 * s.alpha, 0.5 * s.alpha),
+                       0.1 * s.alpha)
+    fails = jnp.where(ok, 0, s.fails + 1)
+    too_small = shrunk * jnp.max(jnp.abs(d)) <= 1e-16 * (1.0 + jnp.max(jnp.abs(s.x)))
 
-        start = s.k == 0
-        x = jnp.where(ok, s.x + step, s.x)
-        f = jnp.where(ok, fn, s.f)
-        g = jnp.where(ok, gn, s.g)
-        H = jnp.where(start, s.H, jnp.where(ok, H_acc, Hd))
-        gnorm = jnp.linalg.norm(g)
-        alpha_first = jnp.where(s.first, jnp.minimum(1.0, 1.0 / jnp.maximum(gnorm, 1e-300)),
-                                1.0)
-        alpha = jnp.where(ok, jnp.where(start, alpha_first, 1.0), shrunk)
-        stall = jnp.where(ok & ~start, stall_acc, s.stall)
-        ginf = jnp.max(jnp.abs(g))
-        # the predicted decrease ½ gᵀHg is scale-free: a parameter with a tiny scale (a
-        # variance of 0.006) has a large gradient at an optimum reached to round-off
-        small = (ginf <= gtol_loose) | (0.5 * jnp.dot(g, H @ g) <= 1e-10 * (1.0 + jnp.abs(f)))
-        failed = ~ok & ((fails >= max_ls) | too_small)
-        status = jnp.where(
-            start & ~ok, 4,
-            jnp.where(
-                ok & (ginf <= gtol), 0,
-                jnp.where(ok & (stall >= 3), jnp.where(small, 1, 5),
-                          jnp.where(failed, jnp.where(small, 1, 3), -1))))
-        first = s.first & ~(ok & ~start)
-        return _State(x, f, g, H, alpha, fn, fails, first, stall, s.k + 1, status)
+    start = s.k == 0
+    x = jnp.where(ok, s.x + step, s.x)
+    f = jnp.where(ok, fn, s.f)
+    g = jnp.where(ok, gn, s.g)
+    H = jnp.where(start, s.H, jnp.where(ok, H_acc, Hd))
+    gnorm = jnp.linalg.norm(g)
+    alpha_first = jnp.where(s.first, jnp.minimum(1.0, 1.0 / jnp.maximum(gnorm, 1e-300)),
+                            1.0)
+    alpha = jnp.where(ok, jnp.where(start, alpha_first, 1.0), shrunk)
+    stall = jnp.where(ok & ~start, stall_acc, s.stall)
+    ginf = jnp.max(jnp.abs(g))
+    # the predicted decrease ½ gᵀHg is scale-free: a parameter with a tiny scale (a
+    # variance of 0.006) has a large gradient at an optimum reached to round-off
+    small = (ginf <= gtol_loose) | (0.5 * jnp.dot(g, H @ g) <= 1e-10 * (1.0 + jnp.abs(f)))
+    failed = ~ok & ((fails >= max_ls) | too_small)
+    status = jnp.where(
+        start & ~ok, 4,
+        jnp.where(
+            ok & (ginf <= gtol), 0,
+            jnp.where(ok & (stall >= 3), jnp.where(small, 1, 5),
+                      jnp.where(failed, jnp.where(small, 1, 3), -1))))
+    first = s.first & ~(ok & ~start)
+    return _State(x, f, g, H, alpha, fn, fails, first, stall, s.k + 1, status)
 
-    s = jax.lax.while_loop(cond, body, st0)
-    status = jnp.where(s.status < 0, 2, s.status)
-    return OptResult(s.x, s.f, s.g, s.k, status)
+
+def bfgs_pool(fg: Callable, X0, H0, slots: int, *, max_iter: int = 2000,
+              **opts) -> OptResult:
+    """Minimise T problems ``fg(x, t) -> (f, g)`` (t the task index) from X0 (T, k),
+    ``slots`` of them side by side, each slot taking the next task as soon as its own
+    stops.
+
+    Under ``vmap`` a batch of BFGS runs moves in lockstep until its slowest member
+    stops: on 1000 bootstrap fits of a CFA in batches of 31, 42 iterations per fit were
+    paid for 29 needed. Here a slot that stops writes its result and starts the next
+    task at the following iteration, so the batch stays full and the cost is the mean
+    number of iterations, not the batch maximum. ``H0`` is one initial inverse Hessian
+    (k, k) for all tasks or one per task (T, k, k); all zeros means none. Returns the
+    ``OptResult`` of every task (leading axis T)."""
+    T, k = X0.shape
+    B = max(1, min(int(slots), T))
+    per_task = H0.ndim == 3
+
+    def h0(t):
+        return H0[t] if per_task else H0
+
+    step = jax.vmap(lambda s, t: bfgs_step(lambda x: fg(x, t), s, **opts))
+    init = jax.vmap(lambda t: bfgs_init(X0[t], h0(t)))
+    task = jnp.arange(B)
+    dtype = X0.dtype
+    out = OptResult(jnp.zeros((T + 1, k), dtype), jnp.zeros(T + 1, dtype),
+                    jnp.zeros((T + 1, k), dtype), jnp.zeros(T + 1, jnp.int32),
+                    jnp.zeros(T + 1, jnp.int32))
+
+    def cond(c):
+        return jnp.any(c[1] < T)
+
+    def body(c):
+        s, task, nxt, out = c
+        active = task < T
+        s = step(s, jnp.minimum(task, T - 1))          # idle slots recompute a task
+        stop = active & ((s.status >= 0) | (s.k >= max_iter))
+        r = bfgs_result(s)
+        w = jnp.where(stop, task, T)                   # row T: a sink for the rest
+        out = OptResult(*(o.at[w].set(v.astype(o.dtype)) for o, v in zip(out, r)))
+        new = nxt + jnp.cumsum(stop) - 1
+        take = stop & (new < T)
+        task = jnp.where(stop, jnp.where(take, new, T), task)
+        fresh = init(jnp.minimum(task, T - 1))
+        s = jax.tree_util.tree_map(
+            lambda a, b: jnp.where(take.reshape((B,) + (1,) * (a.ndim - 1)), a, b), fresh, s)
+        return s, task, nxt + jnp.sum(stop), out
+
+    c = jax.lax.while_loop(cond, body, (init(task), task, jnp.asarray(B), out))
+    return OptResult(*(o[:T] for o in c[3]))
 
 
 def newton_polish(f: Callable, x, n_steps: int = 2):

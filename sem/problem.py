@@ -41,12 +41,19 @@ class SEMProblem:
         """Data-only quantities the likelihood needs at every evaluation."""
         return data if self.has_defvars else with_stats(data)
 
+    @property
+    def summary_keys(self):
+        """Without definition variables ``loglik`` reads only the per-pattern
+        statistics (the saturated mean is the complete pattern's mean)."""
+        return None if self.has_defvars else ("nP", "ybarP", "SP", "patterns")
+
     # -- moments -------------------------------------------------------------------
     def moments(self, theta, data):
         """(Σ, μ) shared by all cases (no definition variables)."""
         Sigma, mu = self.ram.implied(theta)
         if not self.meanstructure:
-            mu = weighted_mean(data)
+            # one (complete) pattern without a mean structure: its mean is the sample's
+            mu = data["ybarP"][0] if "ybarP" in data else weighted_mean(data)
         return Sigma, mu
 
     def moments_percase(self, theta, data):
