@@ -148,19 +148,17 @@ def solve(M, B):
     aug = jnp.concatenate([M, jnp.broadcast_to(B, M.shape[:-2] + B.shape[-2:])], -1)
 
     def step(j, a):
-        col = jnp.abs(a[..., :, j]) * (idx >= j)
-        p = jnp.argmax(col, axis=-1)                                   # pivot row
-        ej = (idx == j).astype(a.dtype)
-        ep = jax.nn.one_hot(p, n, dtype=a.dtype)
-        rj = jnp.einsum("...ik,i->...k", a, ej)
-        rp = jnp.einsum("...ik,...i->...k", a, ep)
-        a = a + ep[..., :, None] * (rj - rp)[..., None, :] + ej[:, None] * (rp - rj)[..., None, :]
-        piv = jnp.einsum("...k,k->...", rp, jax.nn.one_hot(j, a.shape[-1], dtype=a.dtype))
-        rowj = rp / piv[..., None]
-        factors = jnp.einsum("...ik,k->...i", a, jax.nn.one_hot(j, a.shape[-1], dtype=a.dtype))
-        factors = factors * (1 - ej)
+        colj = jax.lax.dynamic_index_in_dim(a, j, axis=-1, keepdims=False)     # (..., n)
+        p = jnp.argmax(jnp.abs(colj) * (idx >= j), axis=-1)                   # pivot row
+        is_j = (idx == j)[:, None]
+        is_p = (idx == p[..., None])[..., :, None]
+        rj = jax.lax.dynamic_index_in_dim(a, j, axis=-2, keepdims=False)
+        rp = jnp.sum(jnp.where(is_p, a, 0.0), axis=-2)
+        a = jnp.where(is_p, rj[..., None, :], jnp.where(is_j, rp[..., None, :], a))
+        rowj = rp / jax.lax.dynamic_index_in_dim(rp, j, axis=-1)
+        factors = jax.lax.dynamic_index_in_dim(a, j, axis=-1, keepdims=False) * (idx != j)
         a = a - factors[..., :, None] * rowj[..., None, :]
-        return a * (1 - ej)[:, None] + ej[:, None] * rowj[..., None, :]
+        return jnp.where(is_j, rowj[..., None, :], a)
 
     return jax.lax.fori_loop(0, n, step, aug)[..., n:]
 

@@ -1,5 +1,4 @@
 """Every bad input of issue #2 gets a clear SpecificationError / DataError or a flag."""
-import warnings
 
 import numpy as np
 import pandas as pd

@@ -7,8 +7,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-
 import sem.jaxconfig as cfg
 
 REPRO = textwrap.dedent('''

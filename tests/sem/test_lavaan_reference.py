@@ -1,7 +1,6 @@
 """Estimates, standard errors, standardized solutions and fit measures against lavaan
 0.6.14 (reference CSVs written by tests/data/make_lavaan_reference.R)."""
 import numpy as np
-import pandas as pd
 import pytest
 
 from sem import Model

@@ -26,8 +26,7 @@ def one_by_one(H0, max_iter):
     return out
 
 
-@pytest.mark.parametrize("slots", [1, 3, 7, 20])
-@pytest.mark.parametrize("per_task", [False, True])
+@pytest.mark.parametrize("slots, per_task", [(1, False), (3, True), (7, False), (20, True)])
 def test_pool_equals_one_run_per_task(slots, per_task):
     H0 = (jnp.stack([jnp.eye(4) * (0.1 + 0.1 * t) for t in range(7)]) if per_task
           else jnp.zeros((4, 4)))

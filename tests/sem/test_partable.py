@@ -1,6 +1,5 @@
 """Defaults of the parameter table against lavaan 0.6.14's ``parTable`` (printed by
 the R calls noted in each test; see tests/data/make_lavaan_reference.R for the R set-up)."""
-import numpy as np
 import pytest
 
 from sem import SpecificationError, build_partable
