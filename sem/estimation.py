@@ -455,8 +455,10 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
 def bootstrap_weights(rng, n: int, n_boot: int) -> np.ndarray:
     """(n_boot, n) case counts of n draws with replacement from n cases: a
     nonparametric bootstrap as frequency weights (one row per draw, from ``rng``)."""
-    return np.stack([np.bincount(rng.integers(0, n, n), minlength=n)
-                     for _ in range(int(n_boot))]).astype(float)
+    n_boot = int(n_boot)
+    idx = rng.integers(0, n, (n_boot, n))      # the same stream as n_boot draws of n
+    rows = idx + np.arange(n_boot)[:, None] * n
+    return np.bincount(rows.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
 
 
 def weighted_stack(data: dict, W) -> dict:
