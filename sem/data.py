@@ -31,6 +31,13 @@ def check_columns(data: pd.DataFrame, names, what="variable") -> None:
         raise SpecificationError(
             f"{what}{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} of "
             f"the model not found in the data; the columns are: {cols}{more}")
+    if not data.columns.is_unique:
+        dup = [v for v in names if int((data.columns == v).sum()) > 1]
+        if dup:
+            many = len(dup) > 1
+            raise DataError(f"column{'s' if many else ''} {', '.join(map(repr, dup))} "
+                            f"appear{'' if many else 's'} more than once in the data; "
+                            "rename or drop the copies")
 
 
 def numeric_block(data: pd.DataFrame, names, *, allow_missing: bool,
@@ -175,7 +182,8 @@ def pad_patterns(datasets: list[dict]) -> list[dict]:
 
 
 def column_values(data: pd.DataFrame, name):
-    """The values of one column as stored (an ndarray, or an extension array).
+    """The values of one column (of a frame with unique column names) as stored: an
+    ndarray, or an extension array.
 
     pandas builds a ``Series`` for every ``data[name]``, about 30 µs each with pandas
     3; ``fit_many`` reads nine columns of each of a thousand bootstrap frames, where
@@ -201,6 +209,8 @@ def _stack_complete(frames, names):
         return None
     Y = np.empty((len(frames), n, p))
     for i, f in enumerate(frames):
+        if not f.columns.is_unique:
+            return None
         for j, v in enumerate(names):
             if v not in f.columns:
                 return None

@@ -343,10 +343,10 @@ def h0_from_information(problem, info, n_obs):
     """Initial inverse Hessians of f = −ℓ/Σw for ``maximize_many``: Σw · I⁻¹ from the
     information matrices ``info`` (D, k, k) (the expected information at each data
     set's start is cheap for a Gaussian SEM and cuts BFGS's iterations on the
-    Holzinger–Swineford CFA from 57 to 34). A matrix that ``certified_inverse`` cannot
-    certify positive definite with a condition number below 1e12 (scaled to unit
-    diagonal) gives zeros (BFGS starts from the scaled identity there); a problem with transformed parameters gets None (the information
-    is in θ, BFGS works in u)."""
+    Holzinger–Swineford CFA from 57 to about 30). A matrix that ``certified_inverse``
+    cannot certify positive definite with a condition number below 1e12 (scaled to
+    unit diagonal) gives zeros (BFGS starts from the scaled identity there); a problem
+    with transformed parameters gets None (the information is in θ, BFGS works in u)."""
     if np.asarray(problem.positive).any():
         return None
     R, dd = unit_diagonal(np.asarray(info, dtype=float))

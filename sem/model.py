@@ -22,8 +22,8 @@ from .errors import ConvergenceWarning, SpecificationError
 from .estimation import (apply_in_chunks, bootstrap_weights, compiled, h0_from_information,
                          maximize, maximize_many, maximize_weighted, random_starts,
                          seed_to_int)
-from .jaxconfig import jnp
 from .inference import invert_information_many
+from .jaxconfig import jnp
 from .partable import build_partable
 from .problem import SEMProblem
 from .ram import RAM

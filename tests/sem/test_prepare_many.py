@@ -72,6 +72,15 @@ def test_a_bad_frame_is_named(spoil, err, text):
         sd.prepare_many(fs, NAMES)
 
 
+def test_duplicate_column_names_take_the_slow_path():
+    fs = frames()
+    fs[1] = pd.concat([fs[1], fs[1][["a"]]], axis=1)       # two columns named "a"
+    with pytest.raises(DataError, match="data set 1: column 'a' appears more than once"):
+        sd.prepare_many(fs, NAMES)
+    with pytest.raises(DataError, match="column 'a' appears more than once"):
+        sd.prepare(fs[1], NAMES)            # a single fit says so too
+
+
 def test_no_frames_and_not_frames():
     with pytest.raises(DataError, match="at least one"):
         sd.prepare_many([], NAMES)
