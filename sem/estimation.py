@@ -175,7 +175,8 @@ def _hessian(problem):
 
 def compiled(problem, kind: str, **options):
     """Jitted, cached entry points: 'starts' (S starts, one data set), 'many' (D data
-    sets × S starts), 'loglik', 'cases', 'hessian', 'scores'."""
+    sets × S starts), 'loglik' (and 'loglik_many' of D data sets), 'cases', 'hessian',
+    'scores'."""
     key = (problem.cache_key(), kind, tuple(sorted(options.items())))
     fn = _COMPILED.get(key)
     if fn is not None:
@@ -195,6 +196,8 @@ def compiled(problem, kind: str, **options):
             fn = _pool_solver(problem, batch, per_set, **opts)
     elif kind == "loglik":
         fn = problem.loglik
+    elif kind == "loglik_many":
+        fn = jax.vmap(problem.loglik)
     elif kind == "cases":
         fn = problem.loglik_cases
     elif kind == "hessian":

@@ -46,6 +46,28 @@ def test_fit_many_equals_single_fits_and_does_not_recompile():
     assert list(many[0].params.index) == list(many[3].params.index)
 
 
+def test_fit_many_starts_near_the_first_fit_only_where_that_is_better():
+    """The pilot start (the first data set's estimate) serves data sets of the same
+    population; one on another scale keeps its own start, and every fit equals the
+    data set's own single fit."""
+    m = Model(CFA)
+    data = [simulate_cfa(300, s) for s in range(20, 24)]
+    data[2] = data[2] * 10.0                       # variances 100 times larger
+    spec = m._spec(False)
+    from sem.data import prepare_many
+    from sem.starts import sample_moments_many, start_values
+    stacked, prepped = prepare_many(data, spec.vars.ov)
+    theta0 = start_values(spec.rows, spec.vars, *sample_moments_many(stacked, prepped), False)
+    starts, H0 = m._pilot_starts(spec, stacked, prepped, theta0, 2000, None)
+    np.testing.assert_array_equal(starts[2], theta0[2])
+    assert not np.array_equal(starts[1], theta0[1]) and H0 is None
+    many = m.fit_many(data)
+    for d, r in zip(data, many):
+        one = m.fit(d)
+        np.testing.assert_allclose(r.params, one.params, rtol=1e-6, atol=1e-6)
+        assert r.llf == pytest.approx(one.llf, abs=1e-6)
+
+
 def test_fit_many_with_missing_values_pads_patterns(hs_missing):
     m = Model(HS_MODEL)
     parts = [hs_missing.iloc[:150], hs_missing.iloc[150:]]
