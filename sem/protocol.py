@@ -15,7 +15,9 @@ A **likelihood model** has
 * ``start(data) -> θ₀`` — start values (a float array of length ``n_params``).
 
 A **problem** has ``n_params``, ``param_names``, ``positive`` (a boolean mask of
-parameters estimated on the log scale), ``cache_key()``, optionally ``summarize`` and
+parameters estimated on the log scale), ``cache_key()``, optionally ``summarize`` with
+``summary_keys`` (the sufficient statistics the optimiser computes once per data set,
+and the keys of them ``loglik`` reads; see ``sem.estimation``) and
 
 * ``loglik(θ, data)`` — the case-weighted total log-likelihood (pure, jittable);
 * ``loglik_cases(θ, data)`` — the (n,) per-case contributions, unweighted.
