@@ -309,9 +309,7 @@ def _pick(problem, res, n_obs) -> list[Optimum]:
     pool = np.where(conv.any(axis=1, keepdims=True), np.where(conv, llfs, -np.inf), llfs)
     b = np.argmax(pool, axis=1)
     rows = np.arange(len(b))
-    pos = np.asarray(problem.positive)
-    theta = x[rows, b]
-    theta = np.where(pos, np.exp(np.where(pos, theta, 0.0)), theta) if pos.any() else theta
+    theta = np.asarray(to_theta(problem, x[rows, b]))
     grad_max = np.max(np.abs(np.asarray(res.grad)[rows, b]), axis=-1)
     n_iter = np.asarray(res.n_iter)[rows, b]
     return [Optimum(theta=theta[i], llf=float(llfs[i, b[i]]), status=int(status[i, b[i]]),
