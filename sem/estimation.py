@@ -194,6 +194,11 @@ def compiled(problem, kind: str, **options):
         else:
             # a CPU: ``batch`` slots, each refilled as soon as its fit stops
             fn = _pool_solver(problem, batch, per_set, **opts)
+    elif kind == "summarize_many":
+        fn = jax.vmap(_summarizer(problem))
+    elif kind == "summarize_weighted":     # one data set, D weight vectors (D, n)
+        summarize = _summarizer(problem)
+        fn = jax.vmap(lambda d, W: summarize(dict(d, w=W)), in_axes=(None, 0))
     elif kind == "loglik":
         fn = problem.loglik
     elif kind == "loglik_many":
@@ -219,6 +224,52 @@ def compiled(problem, kind: str, **options):
     fn = jax.jit(fn)
     _COMPILED[key] = fn
     return fn
+
+
+def summarize_many(problem, stacked: dict, chunk: int | None = None) -> dict:
+    """D stacked data sets → their summaries, computed once for every later batched
+    call on them (start log-likelihoods, the solve, the information matrices): the
+    problem's ``summarize`` cut to its ``summary_keys``, with ``w`` the total case
+    weight of each data set as its one entry (D, 1), so that Σw is unchanged. A problem
+    without ``summary_keys`` gets its data back. The batched kinds of ``compiled``
+    take either (``summarize`` leaves a summary as it is); per-case kinds ('cases',
+    'scores') need the data.
+
+    On 1000 Holzinger–Swineford frames the summaries take 45-65 ms, and ``fit_many``
+    computed them four times over before it summarized once."""
+    if not getattr(problem, "summary_keys", None):
+        return stacked
+    fn = compiled(problem, "summarize_many")
+    return _summaries(lambda idx: fn({k: jnp.asarray(np.asarray(v)[idx])
+                                      for k, v in stacked.items()}), stacked["w"], chunk)
+
+
+def summarize_weighted(problem, data: dict, W, chunk: int | None = None) -> dict:
+    """``summarize_many`` of one data set under D case-weight vectors ``W`` (D, n),
+    with the data shared rather than copied D times: the weighted statistics become
+    products of W with the data (1000 bootstrap draws of the Holzinger–Swineford
+    data: ~10 ms, against ~60 ms for the stacked copies). A problem without
+    ``summary_keys`` gets ``weighted_stack(data, W)``."""
+    if not getattr(problem, "summary_keys", None):
+        return weighted_stack(data, W)
+    W = np.asarray(W, dtype=float) * np.asarray(data["w"])[None, :]
+    fn = compiled(problem, "summarize_weighted")
+    jd = {k: jnp.asarray(v) for k, v in data.items()}
+    return _summaries(lambda idx: fn(jd, jnp.asarray(W[idx])), W, chunk)
+
+
+def _summaries(fn, w, chunk):
+    """``fn(idx)`` over chunks of the D data sets, concatenated on the host, with ``w``
+    (D, n) replaced by its row totals (D, 1)."""
+    w = np.asarray(w, dtype=float)
+    D = w.shape[0]
+    chunk = D if chunk is None else max(1, min(chunk, D))
+    parts = []
+    for lo, hi, idx in chunks(D, chunk):
+        parts.append({k: np.asarray(v)[:hi - lo] for k, v in fn(idx).items()})
+    out = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
+    out["w"] = w.sum(axis=1, keepdims=True)
+    return out
 
 
 def chunks(D: int, chunk: int):
@@ -391,7 +442,7 @@ def default_batch_size(n_cases: int, n_params: int):
     all fits run at once in one ``vmap`` (None), in lockstep."""
     if jax.default_backend() != "cpu":
         return None
-    return int(np.clip(200_000 // max(n_cases * n_params, 1), 1, 64))
+    return int(np.clip(200_000 // max(n_cases * n_params, 1), 1, 32))
 
 
 def _device_sharding():
@@ -483,7 +534,9 @@ def maximize_weighted(problem, data: dict, W, starts, **options) -> list[Optimum
     if starts.ndim == 2:
         starts = starts[None]
     starts = np.broadcast_to(starts, (D,) + starts.shape[1:])
-    return maximize_many(problem, weighted_stack(data, W), starts, **options)
+    chunk = options.get("chunk")
+    return maximize_many(problem, summarize_weighted(problem, data, W, chunk), starts,
+                         **options)
 
 
 def random_starts(theta0, n_starts: int, seed, *, scale: float = 0.25, positive=None):

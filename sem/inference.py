@@ -84,11 +84,12 @@ def invert_information_many(infos: np.ndarray, rtol: float = 1e-9) -> list[Inver
         return [Inverted(np.zeros((0, 0)), False, []) for _ in range(D)]
     R, dd = unit_diagonal(infos)
     inv, ok = certified_inverse(R, rtol)
+    cov = inv / dd
+    cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
     out = []
     for i in range(D):
         if ok[i]:
-            c = inv[i] / dd[i]
-            out.append(Inverted(0.5 * (c + c.T), False, []))
+            out.append(Inverted(cov[i], False, []))
         elif not np.isfinite(R[i]).all():
             out.append(Inverted(np.full((k, k), np.nan), True, list(range(k))))
         else:

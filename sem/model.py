@@ -21,13 +21,14 @@ from . import data as _data
 from .errors import ConvergenceWarning, SpecificationError
 from .estimation import (apply_in_chunks, bootstrap_weights, compiled, h0_from_information,
                          maximize, maximize_many, maximize_weighted, random_starts,
-                         seed_to_int)
+                         seed_to_int, summarize_many)
 from .inference import invert_information_many
 from .jaxconfig import jnp
 from .partable import build_partable
 from .problem import SEMProblem
 from .ram import RAM
-from .starts import sample_moments, sample_moments_many, start_values, table_rows
+from .starts import (complete_and_unweighted, sample_moments, sample_moments_many,
+                     start_values, table_rows)
 
 
 @dataclass
@@ -238,21 +239,28 @@ class Model:
         theta0 = start_values(spec.rows, spec.vars, S, mu, self.options["std_lv"])
         spec.ram.check_nonsingular(theta0[0])
         self._check_identification(spec, prepped[0], theta0[0])
+        # the likelihood's statistics, once for the starts, the solve and the SEs
+        if spec.problem.has_defvars:
+            work = stacked
+        elif complete_and_unweighted(stacked):
+            work = spec.problem.summary_of_moments(S, mu, stacked["w"].sum(axis=1))
+        else:
+            work = summarize_many(spec.problem, stacked, chunk)
         plain = not (spec.problem.has_defvars or spec.problem.positive.any())
         H0 = None
         if plain and len(prepped) > 1:
-            theta0, H0 = self._pilot_starts(spec, stacked, prepped, theta0, max_iter, chunk)
+            theta0, H0 = self._pilot_starts(spec, work, prepped, theta0, max_iter, chunk)
         rng_seed = seed_to_int(seed)
         starts = theta0[:, None, :] if n_starts == 1 else np.stack([
             random_starts(t0, n_starts, rng_seed + i, positive=spec.problem.positive)
             for i, t0 in enumerate(theta0)])
         if plain and H0 is None:
             info0 = apply_in_chunks(compiled(spec.problem, "expected_many"), starts[:, 0],
-                                    stacked, chunk)
-            H0 = h0_from_information(spec.problem, info0, stacked["w"].sum(axis=1))
-        opts = maximize_many(spec.problem, stacked, starts, max_iter=max_iter, chunk=chunk,
+                                    work, chunk)
+            H0 = h0_from_information(spec.problem, info0, work["w"].sum(axis=1))
+        opts = maximize_many(spec.problem, work, starts, max_iter=max_iter, chunk=chunk,
                              H0=H0)
-        infos = batched_information(spec, stacked, opts, information, missing, se,
+        infos = batched_information(spec, work, opts, information, missing, se,
                                     chunk=chunk)
         inverted = invert_information_many(infos) if se != "none" else [None] * len(opts)
         out = [SEMResults(self, spec, prepped[i], opts[i], information=information,
@@ -265,7 +273,7 @@ class Model:
                               "each result's .converged", ConvergenceWarning, stacklevel=2)
         return out
 
-    def _pilot_starts(self, spec, stacked, prepped, theta0, max_iter, chunk):
+    def _pilot_starts(self, spec, work, prepped, theta0, max_iter, chunk):
         """``fit_many``'s starts: each data set's own lavaan-style start, or the
         estimate of the first data set alone (the pilot) where that has the higher
         log-likelihood. Replications and bootstrap draws of one population start near
@@ -278,9 +286,9 @@ class Model:
         if not pilot.converged:
             return theta0, None
         ll = compiled(prob, "loglik_many")
-        own = apply_in_chunks(ll, theta0, stacked, chunk)
+        own = apply_in_chunks(ll, theta0, work, chunk)
         at_pilot = apply_in_chunks(ll, np.broadcast_to(pilot.theta, theta0.shape),
-                                   stacked, chunk)
+                                   work, chunk)
         better = np.isfinite(at_pilot) & (at_pilot > np.where(np.isfinite(own), own, -np.inf))
         starts = np.where(better[:, None], pilot.theta, theta0)
         if not better.all():

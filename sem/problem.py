@@ -44,8 +44,20 @@ class SEMProblem:
     @property
     def summary_keys(self):
         """Without definition variables ``loglik`` reads only the per-pattern
-        statistics (the saturated mean is the complete pattern's mean)."""
+        statistics (the saturated mean is the complete pattern's mean), so it, the
+        expected information and the Hessian take a summary in place of the data
+        (``sem.estimation.summarize_many``)."""
         return None if self.has_defvars else ("nP", "ybarP", "SP", "patterns")
+
+    @staticmethod
+    def summary_of_moments(S, mu, total_w) -> dict:
+        """The summary of D complete data sets from their (biased) covariances S
+        (D, p, p), means mu (D, p) and total weights (D,): one pattern, as
+        ``summarize_many`` gives it (``fit_many`` has these moments for the starts)."""
+        S, mu = np.asarray(S, dtype=float), np.asarray(mu, dtype=float)
+        n = np.asarray(total_w, dtype=float)[:, None]
+        return dict(w=n, nP=n, ybarP=mu[:, None], SP=S[:, None],
+                    patterns=np.ones(mu.shape[:1] + (1,) + mu.shape[1:], dtype=bool))
 
     # -- moments -------------------------------------------------------------------
     def moments(self, theta, data):
@@ -90,7 +102,7 @@ class SEMProblem:
         """Fisher information of the normal model at θ (shared Σ, μ), FIML by pattern:
         I = Σ_P n_P [ ½ tr(K_P ∂_aΣ K_P ∂_bΣ) + ∂_aμᵀ K_P ∂_bμ ], K_P = Σ_oo⁻¹ padded."""
         Sigma, _ = self.ram.implied(theta)
-        dS, dm = jax.jacfwd(self.ram.implied)(theta)                  # (p, p, k), (p, k)
+        dS, dm = self.ram.implied_jacobian(theta)                     # (p, p, k), (p, k)
         pats = data["patterns"]
         Linv, _, _ = pattern_factors(Sigma, pats)
         o = pats.astype(Sigma.dtype)

@@ -33,12 +33,19 @@ def sample_moments(data: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.atleast_2d(S), mu
 
 
+def complete_and_unweighted(stacked: dict) -> bool:
+    """Every stacked data set complete, with equal case weights (no padding rows)."""
+    w = stacked["w"]
+    return bool(stacked["obs"].all() and (w == w[:, :1]).all())
+
+
 def sample_moments_many(stacked: dict, datas: list) -> tuple[np.ndarray, np.ndarray]:
     """``sample_moments`` of many data sets, stacked: (D, p, p) and (D, p). ``stacked``
     is their ``sem.data.stack`` and ``datas`` the data sets themselves; one vectorised
-    pass when all are complete and equally weighted (no padding rows)."""
-    Y, w = stacked["Y"], stacked["w"]
-    if stacked["obs"].all() and (w == w[:, :1]).all():
+    pass when all are complete and equally weighted (``complete_and_unweighted``):
+    then they are the biased moments of the likelihood's summary as well."""
+    Y = stacked["Y"]
+    if complete_and_unweighted(stacked):
         mu = Y.mean(axis=1)
         Yc = Y - mu[:, None, :]
         return np.matmul(np.swapaxes(Yc, 1, 2), Yc) / Y.shape[1], mu

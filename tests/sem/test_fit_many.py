@@ -148,3 +148,49 @@ def test_initial_inverse_hessians_from_information():
     assert not H0[1:].any()
     assert h0_from_information(SimpleNamespace(positive=np.array([True, False])), info,
                                np.ones(4)) is None
+
+
+def test_summaries_stand_in_for_the_data(hs, hs_missing):
+    """``fit_many`` and ``bootstrap`` compute each data set's statistics once and
+    give them to every batched call in place of the data: the log-likelihood and the
+    expected information from a summary equal those from the data, however the
+    summary was made (from the moments of complete frames, by ``summarize_many``, or
+    from weight vectors over shared data by ``summarize_weighted``)."""
+    from sem.data import prepare_many
+    from sem.estimation import (bootstrap_weights, compiled, summarize_many,
+                                summarize_weighted, weighted_stack)
+    from sem.starts import sample_moments_many
+
+    def same(a, b):
+        assert set(a) == set(b)
+        for k in a:
+            np.testing.assert_allclose(np.asarray(a[k], float), np.asarray(b[k], float),
+                                       rtol=1e-12, atol=1e-12, err_msg=k)
+
+    m = Model(HS_MODEL, meanstructure=True)
+    prob = m._spec(True).problem
+    frames = [hs.iloc[np.random.default_rng(s).integers(0, len(hs), len(hs))]
+              for s in range(3)]
+    stacked, prepped = prepare_many(frames, m._spec(True).vars.ov)
+    S, mu = sample_moments_many(stacked, prepped)
+    by_moments = prob.summary_of_moments(S, mu, stacked["w"].sum(axis=1))
+    same(by_moments, summarize_many(prob, stacked))
+    theta = np.stack([m.fit(f).theta for f in frames]) * 1.01
+    for kind in ("loglik_many", "expected_many"):
+        fn = compiled(prob, kind)
+        np.testing.assert_allclose(
+            np.asarray(fn(theta, {k: np.asarray(v) for k, v in by_moments.items()})),
+            np.asarray(fn(theta, {k: np.asarray(v) for k, v in stacked.items()})),
+            rtol=1e-10)
+
+    # missing values: one summary per pattern; bootstrap weights over shared data
+    d = m.prepare(hs_missing, missing="ml")
+    W = bootstrap_weights(np.random.default_rng(0), len(d["w"]), 4)
+    shared = summarize_weighted(prob, d, W)
+    same(shared, summarize_many(prob, weighted_stack(d, W)))
+    assert shared["nP"].shape[1] == d["patterns"].shape[0]
+    np.testing.assert_allclose(shared["w"][:, 0], W.sum(axis=1))
+    th = np.broadcast_to(m.fit(hs_missing, missing="ml").theta, (4, prob.n_params))
+    ll = compiled(prob, "loglik_many")
+    np.testing.assert_allclose(np.asarray(ll(th, shared)),
+                               np.asarray(ll(th, weighted_stack(d, W))), rtol=1e-10)
