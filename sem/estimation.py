@@ -436,10 +436,11 @@ def default_batch_size(n_cases: int, n_params: int):
 
     Side by side pays only while it amortises per-operation overhead; past that the
     working set leaves the cache. On a CPU: about 2·10⁵ / (cases × parameters) at a
-    time, at most 64 (measured on 2 cores: 1000 bootstrap refits of the 21-parameter
+    time, at most 32 (measured on 2 cores: 1000 bootstrap refits of the 21-parameter
     CFA on 301 cases take 200-210 ms with 16-31 slots, 250 ms with 64, 360 ms with
-    128; a 47-parameter mixture on 500 persons is fastest at 1-8). On an accelerator
-    all fits run at once in one ``vmap`` (None), in lockstep."""
+    128, and the same from summaries, whose "cases" are one per data set; a
+    47-parameter mixture on 500 persons is fastest at 1-8). On an accelerator all fits
+    run at once in one ``vmap`` (None), in lockstep."""
     if jax.default_backend() != "cpu":
         return None
     return int(np.clip(200_000 // max(n_cases * n_params, 1), 1, 32))

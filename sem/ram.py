@@ -150,10 +150,11 @@ class RAM:
         return B @ S @ B.T, B @ m
 
     def implied(self, theta, defvals=None):
-        """(Σ, μ) of the observed variables."""
-        C, mu = self.implied_all(theta, defvals)
-        k = self.n_ov
-        return C[:k, :k], mu[:k]
+        """(Σ, μ) of the observed variables: B's observed rows B_o first, then
+        Σ = (B_o S) B_oᵀ and μ = B_o m (smaller products than ``implied_all``'s)."""
+        A, S, m = self.matrices(theta, defvals)
+        Bo = self.inverse_I_minus_A(A)[:self.n_ov]
+        return (Bo @ S) @ Bo.T, Bo @ m
 
     def implied_jacobian(self, theta):
         """∂Σ/∂θ (q, q, k) and ∂μ/∂θ (q, k) of the observed moments, in closed form.
@@ -166,10 +167,11 @@ class RAM:
 
         and ∂/∂θ_a sums these over the entries that hold θ_a: outer products and one
         product with a constant 0/1 matrix. ``jax.jacfwd(implied)`` gives the same
-        (``tests/sem/test_ram.py``) but pushes k tangents through the matrix products,
-        and XLA's CPU backend runs each small product as its own kernel: 69 µs against
-        ~? µs per fit on the Holzinger–Swineford CFA, most of the expected information
-        of ``fit_many``. Not for definition variables (entries then vary by case)."""
+        (``tests/sem/test_likelihood.py``) but pushes k tangents through the matrix
+        products, and XLA's CPU backend runs each small product as its own kernel: 69 µs
+        against 14 µs per fit on the Holzinger–Swineford CFA (it was two thirds of the
+        expected information, which ``fit_many`` computes for every data set). Not for
+        definition variables (their entries vary by case)."""
         A, S, m = self.matrices(theta)
         B = self.inverse_I_minus_A(A)
         q, k = self.n_ov, theta.shape[0]
