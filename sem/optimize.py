@@ -69,6 +69,7 @@ class _State(NamedTuple):
     f: jnp.ndarray
     g: jnp.ndarray
     H: jnp.ndarray
+    Hg: jnp.ndarray         # H g (the next direction is −H g; stored, not recomputed)
     alpha: jnp.ndarray      # next trial step length
     fa: jnp.ndarray         # objective at the last failed trial (for interpolation)
     fails: jnp.ndarray      # consecutive failed trials along the current direction
@@ -88,7 +89,8 @@ def bfgs_init(x0, H0=None) -> _State:
     given = jnp.any(H0 != 0)
     H = jnp.where(given, H0, eye)
     inf = jnp.asarray(jnp.inf, x0.dtype)
-    return _State(x0, inf, jnp.zeros_like(x0), H, jnp.asarray(1.0, x0.dtype), inf,
+    return _State(x0, inf, jnp.zeros_like(x0), H, jnp.zeros_like(x0),
+                  jnp.asarray(1.0, x0.dtype), inf,
                   jnp.asarray(0), ~given, jnp.asarray(0), jnp.asarray(0), jnp.asarray(-1))
 
 
@@ -120,7 +122,7 @@ def bfgs_step(fg: Callable, s: _State, *, gtol: float = 1e-8, gtol_loose: float 
               ftol: float = 1e-15, max_ls: int = 40, c1: float = 1e-4) -> _State:
     """One BFGS iteration (one evaluation of ``fg``): the loop body of ``bfgs``."""
     eye = jnp.eye(s.x.shape[0], dtype=s.x.dtype)
-    d = -s.H @ s.g
+    d = -s.Hg
     descent = jnp.dot(d, s.g) < 0
     Hd = jnp.where(descent, s.H, eye)        # reset a non-descent approximation
     d = jnp.where(descent, d, -s.g)
@@ -164,7 +166,8 @@ def bfgs_step(fg: Callable, s: _State, *, gtol: float = 1e-8, gtol_loose: float 
     ginf = jnp.max(jnp.abs(g))
     # the predicted decrease ½ gᵀHg is scale-free: a parameter with a tiny scale (a
     # variance of 0.006) has a large gradient at an optimum reached to round-off
-    small = (ginf <= gtol_loose) | (0.5 * jnp.dot(g, H @ g) <= 1e-10 * (1.0 + jnp.abs(f)))
+    Hg = H @ g
+    small = (ginf <= gtol_loose) | (0.5 * jnp.dot(g, Hg) <= 1e-10 * (1.0 + jnp.abs(f)))
     failed = ~ok & ((fails >= max_ls) | too_small)
     status = jnp.where(
         start & ~ok, 4,
@@ -173,7 +176,7 @@ def bfgs_step(fg: Callable, s: _State, *, gtol: float = 1e-8, gtol_loose: float 
             jnp.where(ok & (stall >= 3), jnp.where(small, 1, 5),
                       jnp.where(failed, jnp.where(small, 1, 3), -1))))
     first = s.first & ~(ok & ~start)
-    return _State(x, f, g, H, alpha, fn, fails, first, stall, s.k + 1, status)
+    return _State(x, f, g, H, Hg, alpha, fn, fails, first, stall, s.k + 1, status)
 
 
 def bfgs_pool(fg: Callable, X0, H0, slots: int, *, max_iter: int = 2000,
