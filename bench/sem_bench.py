@@ -4,8 +4,10 @@
 * a warm single fit (estimates, SEs and fit measures for trajmix; semopy's ``fit``
   plus ``inspect`` for its SEs and ``calc_stats``);
 * 1000 bootstrap refits: trajmix ``fit_many`` on 1000 resampled data frames in one
-  compiled call, trajmix ``bootstrap`` (case weights, warm-started), and semopy fitting
-  the resampled frames one by one (a subset, scaled to 1000).
+  compiled call (with standard errors, and with ``se="none"``: estimates only, what
+  semopy's ``fit`` and lavaan's ``bootstrapLavaan`` compute per draw), trajmix
+  ``bootstrap`` (case weights, warm-started), and semopy fitting the resampled frames
+  one by one (a subset, scaled to 1000).
 
     python bench/sem_bench.py [--boot 1000] [--semopy-fits 50]
 
@@ -141,11 +143,16 @@ def main(argv=None):
     # one call of the timed shape compiles; the timed call reuses it
     cold_many, _ = timed(lambda: m.fit_many(frames, warn=False))
     t_many, many = timed(lambda: m.fit_many(frames, warn=False))
+    # estimates only, as the peers refit a bootstrap draw (semopy's ``fit``; lavaan's
+    # bootstrapLavaan refits with se = "none")
+    m.fit_many(frames, warn=False, se="none")
+    t_est, _ = timed(lambda: m.fit_many(frames, warn=False, se="none"))
     cold_boot, _ = timed(lambda: m.bootstrap(hs, args.boot, seed=2))
     t_boot, boot = timed(lambda: m.bootstrap(hs, args.boot, seed=1))
     rows += [(f"trajmix: fit_many of {args.boot}, first call (compiles)", cold_many, 1),
              (f"trajmix: bootstrap({args.boot}), first call (compiles)", cold_boot, 1)]
     rows += [(f"trajmix: fit_many of {args.boot} resampled frames", t_many, args.boot),
+             ("trajmix: the same, estimates only (se='none')", t_est, args.boot),
              (f"trajmix: bootstrap({args.boot}) by case weights", t_boot, args.boot)]
     conv_many = np.mean([r.converged for r in many])
 
@@ -174,7 +181,8 @@ def main(argv=None):
         per_semopy = s_per
         print(f"\nratios: warm single fit, semopy / trajmix = {s_warm / warm:.1f}x; "
               f"per refit, semopy one by one / trajmix fit_many = "
-              f"{per_semopy / (t_many / args.boot):.0f}x, / trajmix bootstrap = "
+              f"{per_semopy / (t_many / args.boot):.0f}x (estimates only "
+              f"{per_semopy / (t_est / args.boot):.0f}x), / trajmix bootstrap = "
               f"{per_semopy / (t_boot / args.boot):.0f}x")
     if lav is not None:
         print(f"ratios: warm single fit, lavaan / trajmix = {l_warm / warm:.1f}x; per "

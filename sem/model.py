@@ -260,9 +260,12 @@ class Model:
             H0 = h0_from_information(spec.problem, info0, work["w"].sum(axis=1))
         opts = maximize_many(spec.problem, work, starts, max_iter=max_iter, chunk=chunk,
                              H0=H0)
-        infos = batched_information(spec, work, opts, information, missing, se,
-                                    chunk=chunk)
-        inverted = invert_information_many(infos) if se != "none" else [None] * len(opts)
+        if se == "none":          # estimates only (bootstrap refits need no SEs)
+            infos = inverted = [None] * len(opts)
+        else:
+            infos = batched_information(spec, work, opts, information, missing, se,
+                                        chunk=chunk)
+            inverted = invert_information_many(infos)
         out = [SEMResults(self, spec, prepped[i], opts[i], information=information,
                           se=se, missing=missing, info=infos[i], inverted=inverted[i])
                for i in range(len(prepped))]
@@ -275,27 +278,44 @@ class Model:
 
     def _pilot_starts(self, spec, work, prepped, theta0, max_iter, chunk):
         """``fit_many``'s starts: each data set's own lavaan-style start, or the
-        estimate of the first data set alone (the pilot) where that has the higher
-        log-likelihood. Replications and bootstrap draws of one population start near
-        their optimum (1000 HS bootstrap frames: 22 BFGS iterations instead of 29).
-        When every data set starts at the pilot, its inverse Hessian (n · I⁻¹ of the
-        pilot's expected information) is BFGS's first one for all (k, k); otherwise
-        None (each data set's own information at its start is used)."""
+        estimate of a pilot fit where that has the higher log-likelihood.
+
+        Replications and bootstrap draws of one population then start near their
+        optimum. The first pilot is fitted to the data sets' mean moments (complete
+        data), the centre of the cloud of estimates: on 1000 HS bootstrap frames BFGS
+        takes 29 iterations from the frames' own starts, 22.6 from the first frame's
+        estimate and 17.7 from the centre's. Where a data set prefers its own start
+        to the centre (another population, or a scale far from the mean), the first
+        data set's own fit is tried as well. When every data set starts at one pilot,
+        its inverse Hessian (n · I⁻¹ of the pilot's expected information) is BFGS's
+        first one for all (k, k); otherwise None (each data set's own information at
+        its start is used)."""
         prob = spec.problem
-        pilot = maximize(prob, prepped[0], theta0[:1], max_iter=max_iter)
-        if not pilot.converged:
-            return theta0, None
         ll = compiled(prob, "loglik_many")
-        own = apply_in_chunks(ll, theta0, work, chunk)
-        at_pilot = apply_in_chunks(ll, np.broadcast_to(pilot.theta, theta0.shape),
-                                   work, chunk)
-        better = np.isfinite(at_pilot) & (at_pilot > np.where(np.isfinite(own), own, -np.inf))
-        starts = np.where(better[:, None], pilot.theta, theta0)
-        if not better.all():
+        best = apply_in_chunks(ll, theta0, work, chunk)
+        best = np.where(np.isfinite(best), best, -np.inf)
+        starts, chosen, pilots = np.array(theta0), np.full(len(theta0), -1), []
+        candidates = [prepped[0]]
+        if "nP" in work and np.shape(work["nP"])[1] == 1:     # complete: the centre
+            candidates.insert(0, {k: np.mean(v, axis=0) if k != "patterns" else v[0]
+                                  for k, v in work.items()})
+        for pdata in candidates:
+            pilot = maximize(prob, pdata, theta0[:1], max_iter=max_iter)
+            if pilot.converged:
+                at = apply_in_chunks(ll, np.broadcast_to(pilot.theta, theta0.shape),
+                                     work, chunk)
+                better = np.isfinite(at) & (at > best)
+                starts[better], best[better] = pilot.theta, at[better]
+                chosen[better] = len(pilots)
+                pilots.append((pilot, pdata))
+            if (chosen >= 0).all():
+                break
+        if not pilots or (chosen != chosen[0]).any() or chosen[0] < 0:
             return starts, None
-        jd = {k: jnp.asarray(v) for k, v in prepped[0].items()}
+        pilot, pdata = pilots[chosen[0]]
+        jd = {k: jnp.asarray(v) for k, v in pdata.items()}
         info = np.asarray(compiled(prob, "expected")(jnp.asarray(pilot.theta), jd))
-        H0 = h0_from_information(prob, info[None], [np.sum(prepped[0]["w"])])[0]
+        H0 = h0_from_information(prob, info[None], [np.sum(pdata["w"])])[0]
         return starts, (H0 if np.any(H0) else None)
 
     def bootstrap(self, data: pd.DataFrame, n_boot: int = 1000, *, seed=0,

@@ -46,21 +46,33 @@ def test_fit_many_equals_single_fits_and_does_not_recompile():
     assert list(many[0].params.index) == list(many[3].params.index)
 
 
-def test_fit_many_starts_near_the_first_fit_only_where_that_is_better():
-    """The pilot start (the first data set's estimate) serves data sets of the same
-    population; one on another scale keeps its own start, and every fit equals the
-    data set's own single fit."""
+def test_fit_many_starts_near_a_pilot_fit_only_where_that_is_better():
+    """The pilot start (the estimate of the data sets' mean moments) serves data sets
+    of the same population; one on another scale keeps its own start, and every fit
+    equals the data set's own single fit. With missing values the pilot is the first
+    data set."""
     m = Model(CFA)
-    data = [simulate_cfa(300, s) for s in range(20, 24)]
+    data = [simulate_cfa(300, s) for s in range(20, 26)]
     data[2] = data[2] * 10.0                       # variances 100 times larger
     spec = m._spec(False)
     from sem.data import prepare_many
     from sem.starts import sample_moments_many, start_values
     stacked, prepped = prepare_many(data, spec.vars.ov)
-    theta0 = start_values(spec.rows, spec.vars, *sample_moments_many(stacked, prepped), False)
-    starts, H0 = m._pilot_starts(spec, stacked, prepped, theta0, 2000, None)
-    np.testing.assert_array_equal(starts[2], theta0[2])
-    assert not np.array_equal(starts[1], theta0[1]) and H0 is None
+    S, mu = sample_moments_many(stacked, prepped)
+    theta0 = start_values(spec.rows, spec.vars, S, mu, False)
+    work = spec.problem.summary_of_moments(S, mu, stacked["w"].sum(axis=1))
+    for w in (work, stacked):             # the centre, then the first data set; that
+        starts, H0 = m._pilot_starts(spec, w, prepped, theta0, 2000, None)
+        np.testing.assert_array_equal(starts[2], theta0[2])
+        assert not np.array_equal(starts[1], theta0[1]) and H0 is None
+    # one population: all start at the centre's estimate, with its inverse Hessian
+    same = [0, 1, 3, 4, 5]
+    centre = {k: v[same] for k, v in work.items()}
+    starts, H0 = m._pilot_starts(spec, centre, [prepped[i] for i in same], theta0[same],
+                                 2000, None)
+    assert H0 is not None and (starts == starts[0]).all()
+    first = m.fit(data[0]).theta
+    assert np.abs(starts[0] - first).max() > 1e-3
     many = m.fit_many(data)
     for d, r in zip(data, many):
         one = m.fit(d)
