@@ -244,6 +244,19 @@ def summarize_many(problem, stacked: dict, chunk: int | None = None) -> dict:
                                       for k, v in stacked.items()}), stacked["w"], chunk)
 
 
+def summarize_one(problem, data: dict) -> dict:
+    """One data set's summary, as ``summarize_many`` gives it for many (eagerly, no
+    compilation): ``Model.fit`` fits complete and FIML data from it, so the compiled
+    solver and information of a model serve every sample size, and ``fit_many``'s
+    pilot fit reuses them."""
+    if not getattr(problem, "summary_keys", None):
+        return data
+    out = {k: np.asarray(v) for k, v in
+           _summarizer(problem)({k: jnp.asarray(v) for k, v in data.items()}).items()}
+    out["w"] = np.asarray([np.sum(data["w"])], dtype=float)
+    return out
+
+
 def summarize_weighted(problem, data: dict, W, chunk: int | None = None) -> dict:
     """``summarize_many`` of one data set under D case-weight vectors ``W`` (D, n),
     with the data shared rather than copied D times: the weighted statistics become

@@ -21,7 +21,7 @@ from . import data as _data
 from .errors import ConvergenceWarning, SpecificationError
 from .estimation import (apply_in_chunks, bootstrap_weights, compiled, h0_from_information,
                          maximize, maximize_many, maximize_weighted, random_starts,
-                         seed_to_int, summarize_many)
+                         seed_to_int, summarize_many, summarize_one)
 from .inference import invert_information_many
 from .jaxconfig import jnp
 from .partable import build_partable
@@ -210,11 +210,13 @@ class Model:
             _data.check_sample_covariance(d, spec.vars.ov)
         theta0 = self.start(d, spec) if start is None else np.asarray(start, float)
         spec.ram.check_nonsingular(theta0)
-        self._check_identification(spec, d, theta0)
+        # the likelihood's statistics: compiled code then serves every sample size
+        work = summarize_one(spec.problem, d)
+        self._check_identification(spec, work, theta0)
         starts = random_starts(theta0, n_starts, seed, positive=spec.problem.positive)
-        opt = maximize(spec.problem, d, starts, max_iter=max_iter)
+        opt = maximize(spec.problem, work, starts, max_iter=max_iter)
         res = SEMResults(self, spec, d, opt, information=information, se=se,
-                         missing=missing)
+                         missing=missing, summary=work)
         if warn:
             res._warn()
         return res
@@ -238,7 +240,6 @@ class Model:
         S, mu = sample_moments_many(stacked, prepped)
         theta0 = start_values(spec.rows, spec.vars, S, mu, self.options["std_lv"])
         spec.ram.check_nonsingular(theta0[0])
-        self._check_identification(spec, prepped[0], theta0[0])
         # the likelihood's statistics, once for the starts, the solve and the SEs
         if spec.problem.has_defvars:
             work = stacked
@@ -246,10 +247,12 @@ class Model:
             work = spec.problem.summary_of_moments(S, mu, stacked["w"].sum(axis=1))
         else:
             work = summarize_many(spec.problem, stacked, chunk)
+        first = prepped[0] if work is stacked else {k: v[0] for k, v in work.items()}
+        self._check_identification(spec, first, theta0[0])
         plain = not (spec.problem.has_defvars or spec.problem.positive.any())
         H0 = None
         if plain and len(prepped) > 1:
-            theta0, H0 = self._pilot_starts(spec, work, prepped, theta0, max_iter, chunk)
+            theta0, H0 = self._pilot_starts(spec, work, theta0, max_iter, chunk)
         rng_seed = seed_to_int(seed)
         starts = theta0[:, None, :] if n_starts == 1 else np.stack([
             random_starts(t0, n_starts, rng_seed + i, positive=spec.problem.positive)
@@ -276,7 +279,7 @@ class Model:
                               "each result's .converged", ConvergenceWarning, stacklevel=2)
         return out
 
-    def _pilot_starts(self, spec, work, prepped, theta0, max_iter, chunk):
+    def _pilot_starts(self, spec, work, theta0, max_iter, chunk):
         """``fit_many``'s starts: each data set's own lavaan-style start, or the
         estimate of a pilot fit where that has the higher log-likelihood.
 
@@ -295,7 +298,7 @@ class Model:
         best = apply_in_chunks(ll, theta0, work, chunk)
         best = np.where(np.isfinite(best), best, -np.inf)
         starts, chosen, pilots = np.array(theta0), np.full(len(theta0), -1), []
-        candidates = [prepped[0]]
+        candidates = [{k: v[0] for k, v in work.items()}]       # the first data set
         if "nP" in work and np.shape(work["nP"])[1] == 1:     # complete: the centre
             candidates.insert(0, {k: np.mean(v, axis=0) if k != "patterns" else v[0]
                                   for k, v in work.items()})

@@ -43,8 +43,11 @@ class SEMResults:
     """Results of ``Model.fit`` (statsmodels-like attributes, lavaan-like tables)."""
 
     def __init__(self, model, spec, data, opt, *, information=None, se="standard",
-                 missing="error", info=None, inverted=None, level=0.95):
+                 missing="error", info=None, inverted=None, level=0.95, summary=None):
         self.model, self.spec, self.data, self.opt = model, spec, data, opt
+        # the likelihood's statistics (``sem.estimation.summarize_one``) stand in for
+        # the data in the information matrices; per-case scores need the data
+        self._summary = data if summary is None else summary
         self.missing, self.se_type, self.level = missing, se, level
         self.information = _information_kind(information, missing, spec, se)
         self.theta = np.asarray(opt.theta, dtype=float)
@@ -70,10 +73,9 @@ class SEMResults:
             self.identified = True
             self.null_params = []
             return
-        if info is None or self.se_type == "robust":
-            jd = {kk: jnp.asarray(v) for kk, v in self.data.items()}
-            th = jnp.asarray(self.theta)
+        th = jnp.asarray(self.theta)
         if info is None:
+            jd = {kk: jnp.asarray(v) for kk, v in self._summary.items()}
             if self.information == "observed":
                 info = -np.asarray(compiled(prob, "hessian")(th, jd))
             else:
@@ -84,6 +86,7 @@ class SEMResults:
         self.null_params = [spec.names[i] for i in inv.null_params]
         cov = inv.cov
         if self.se_type == "robust":
+            jd = {kk: jnp.asarray(v) for kk, v in self.data.items()}
             s = np.asarray(compiled(prob, "scores")(th, jd))
             cov = sandwich(cov, s, np.asarray(self.data["w"]))
         elif self.se_type != "standard":

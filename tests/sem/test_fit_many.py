@@ -62,14 +62,13 @@ def test_fit_many_starts_near_a_pilot_fit_only_where_that_is_better():
     theta0 = start_values(spec.rows, spec.vars, S, mu, False)
     work = spec.problem.summary_of_moments(S, mu, stacked["w"].sum(axis=1))
     for w in (work, stacked):             # the centre, then the first data set; that
-        starts, H0 = m._pilot_starts(spec, w, prepped, theta0, 2000, None)
+        starts, H0 = m._pilot_starts(spec, w, theta0, 2000, None)
         np.testing.assert_array_equal(starts[2], theta0[2])
         assert not np.array_equal(starts[1], theta0[1]) and H0 is None
     # one population: all start at the centre's estimate, with its inverse Hessian
     same = [0, 1, 3, 4, 5]
     centre = {k: v[same] for k, v in work.items()}
-    starts, H0 = m._pilot_starts(spec, centre, [prepped[i] for i in same], theta0[same],
-                                 2000, None)
+    starts, H0 = m._pilot_starts(spec, centre, theta0[same], 2000, None)
     assert H0 is not None and (starts == starts[0]).all()
     first = m.fit(data[0]).theta
     assert np.abs(starts[0] - first).max() > 1e-3
