@@ -10,7 +10,10 @@ The engine knows nothing about SEMs or mixtures. A *problem* is an object with
 * optionally ``summarize(data) -> data`` — data-only quantities (sufficient
   statistics) computed once per data set before the optimiser's loop, and
   ``summary_keys`` — the keys of that dict ``loglik`` reads (the pooled solver of
-  ``maximize_many`` gathers only those for each slot at each iteration).
+  ``maximize_many`` gathers only those for each slot at each iteration). Such a
+  problem's ``loglik``, information and Hessian accept the summary in place of the
+  data (``summarize_one``, ``summarize_many``, ``summarize_weighted``: computed once
+  and given to every later call).
 
 ``data`` is a dict of arrays whose first axis is the case axis (key ``w`` holds case
 weights). The optimiser minimises f(u) = −loglik(θ(u)) / Σw in unconstrained

@@ -17,7 +17,9 @@ A **likelihood model** has
 A **problem** has ``n_params``, ``param_names``, ``positive`` (a boolean mask of
 parameters estimated on the log scale), ``cache_key()``, optionally ``summarize`` with
 ``summary_keys`` (the sufficient statistics the optimiser computes once per data set,
-and the keys of them ``loglik`` reads; see ``sem.estimation``) and
+and the keys of them ``loglik`` reads; a problem that names them promises that
+``loglik`` and its derivatives accept the summary alone, with ``w`` the total weight
+as one entry: ``sem.estimation.summarize_many``) and
 
 * ``loglik(θ, data)`` — the case-weighted total log-likelihood (pure, jittable);
 * ``loglik_cases(θ, data)`` — the (n,) per-case contributions, unweighted.
