@@ -44,6 +44,10 @@ def test_fit_many_equals_single_fits_and_does_not_recompile():
         assert r.llf == pytest.approx(one.llf, abs=1e-6)
     assert all(r.converged for r in many + again)
     assert list(many[0].params.index) == list(many[3].params.index)
+    # estimates only: the same estimates, no information matrices
+    est = m.fit_many(data, se="none")
+    np.testing.assert_array_equal(est[4].params, many[4].params)
+    assert est[4].bse.isna().all() and est[4].llf == many[4].llf
 
 
 def test_fit_many_starts_near_a_pilot_fit_only_where_that_is_better():
