@@ -73,8 +73,8 @@ class SEMResults:
             self.identified = True
             self.null_params = []
             return
-        th = jnp.asarray(self.theta)
         if info is None:
+            th = jnp.asarray(self.theta)
             jd = {kk: jnp.asarray(v) for kk, v in self._summary.items()}
             if self.information == "observed":
                 info = -np.asarray(compiled(prob, "hessian")(th, jd))
@@ -87,7 +87,7 @@ class SEMResults:
         cov = inv.cov
         if self.se_type == "robust":
             jd = {kk: jnp.asarray(v) for kk, v in self.data.items()}
-            s = np.asarray(compiled(prob, "scores")(th, jd))
+            s = np.asarray(compiled(prob, "scores")(jnp.asarray(self.theta), jd))
             cov = sandwich(cov, s, np.asarray(self.data["w"]))
         elif self.se_type != "standard":
             raise ValueError("se must be 'standard', 'robust' or 'none'")
