@@ -100,19 +100,23 @@ class SEMProblem:
     # -- expected information --------------------------------------------------------
     def expected_information(self, theta, data):
         """Fisher information of the normal model at θ (shared Σ, μ), FIML by pattern:
-        I = Σ_P n_P [ ½ tr(K_P ∂_aΣ K_P ∂_bΣ) + ∂_aμᵀ K_P ∂_bμ ], K_P = Σ_oo⁻¹ padded."""
-        Sigma, _ = self.ram.implied(theta)
-        dS, dm = self.ram.implied_jacobian(theta)                     # (p, p, k), (p, k)
+        I = Σ_P n_P [ ½ tr(K_P ∂_aΣ K_P ∂_bΣ) + ∂_aμᵀ K_P ∂_bμ ], K_P = Σ_oo⁻¹ padded.
+
+        With ∂Σ/∂θ_a = Σ_τ T_τa p_τ q_τᵀ (``RAM.jacobian_terms``), the trace is
+        Σ_τσ T_τa T_σb X_τσ X_στ with X = Qᵀ K P: one (terms × terms) matrix per pattern
+        instead of k matrix products K ∂_aΣ (Holzinger–Swineford CFA: 44 → 22 µs per
+        data set)."""
+        Sigma, P, Q, T, dm = self.ram.jacobian_terms(theta)
         pats = data["patterns"]
         Linv, _, _ = pattern_factors(Sigma, pats)
         o = pats.astype(Sigma.dtype)
-        K = jnp.einsum("Pji,Pjk->Pik", Linv, Linv) * o[:, :, None] * o[:, None, :]
+        K = (jnp.swapaxes(Linv, -1, -2) @ Linv) * o[:, :, None] * o[:, None, :]
         nP = with_stats(data)["nP"]
-        KdS = jnp.einsum("Pij,jka->Pika", K, dS)
-        cov_part = 0.5 * jnp.einsum("Pija,Pjib->Pab", KdS, KdS)
-        info = jnp.einsum("P,Pab->ab", nP, cov_part)
+        X = Q.T @ (K @ P)                                           # (patterns, t, t)
+        Z = 0.5 * jnp.sum(nP[:, None, None] * X * jnp.swapaxes(X, -1, -2), 0)
+        info = T.T @ Z @ T
         if self.meanstructure:
-            info = info + jnp.einsum("P,ia,Pij,jb->ab", nP, dm, K, dm)
+            info = info + dm.T @ jnp.sum(nP[:, None, None] * K, 0) @ dm
         return info
 
     def masked_sigma(self, theta, pattern):  # pragma: no cover - debugging helper

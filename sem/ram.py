@@ -156,8 +156,8 @@ class RAM:
         Bo = self.inverse_I_minus_A(A)[:self.n_ov]
         return (Bo @ S) @ Bo.T, Bo @ m
 
-    def implied_jacobian(self, theta):
-        """∂Σ/∂θ (q, q, k) and ∂μ/∂θ (q, k) of the observed moments, in closed form.
+    def jacobian_terms(self, theta):
+        """∂Σ/∂θ and ∂μ/∂θ of the observed moments in closed form, as rank-one terms.
 
         With B = (I − A)⁻¹, C = B S Bᵀ and B_o, C_o their observed rows, an entry
         (r, c) of A, S or m moves the moments by
@@ -165,41 +165,56 @@ class RAM:
             ∂Σ/∂A_rc = B_o[:, r] C_o[:, c]ᵀ + C_o[:, c] B_o[:, r]ᵀ,   ∂μ/∂A_rc = B_o[:, r] (B m)_c,
             ∂Σ/∂S_rc = B_o[:, r] B_o[:, c]ᵀ,                          ∂μ/∂m_r  = B_o[:, r],
 
-        and ∂/∂θ_a sums these over the entries that hold θ_a: outer products and one
-        product with a constant 0/1 matrix. ``jax.jacfwd(implied)`` gives the same
-        (``tests/sem/test_likelihood.py``) but pushes k tangents through the matrix
-        products, and XLA's CPU backend runs each small product as its own kernel: 69 µs
-        against 14 µs per fit on the Holzinger–Swineford CFA (it was two thirds of the
-        expected information, which ``fit_many`` computes for every data set). Not for
-        definition variables (their entries vary by case)."""
+        and ∂/∂θ_a sums these over the entries that hold θ_a. Returns (Σ, P, Q, T, ∂μ):
+        ∂Σ/∂θ_a = Σ_τ T[τ, a] P[:, τ] Q[:, τ]ᵀ (P, Q (q, terms), T a constant 0/1
+        matrix (terms, k)) and ∂μ/∂θ (q, k). The expected information needs only the
+        bilinear forms Q[:, τ]ᵀ K P[:, σ] of these terms (``SEMProblem.
+        expected_information``). Not for definition variables (their entries vary by
+        case)."""
         A, S, m = self.matrices(theta)
         B = self.inverse_I_minus_A(A)
         q, k = self.n_ov, theta.shape[0]
         Bo = B[:q]
         Co = (Bo @ S) @ B.T                                  # C's observed rows
         Bm = B @ m
-        cols, mcols = [], []
+        ps, qs, which, mcols, mwhich = [], [], [], [], []
         a_, s_, m_ = (e.param >= 0 for e in (self.A, self.S, self.m))
         if a_.any():
             r, c = self.A.rows[a_], self.A.cols[a_]
             u, v = Bo[:, r], Co[:, c]                        # (q, entries)
-            cols.append(u[:, None, :] * v[None, :, :] + v[:, None, :] * u[None, :, :])
+            ps += [u, v]
+            qs += [v, u]
+            which += [self.A.param[a_]] * 2
             mcols.append(u * Bm[c][None, :])
+            mwhich.append(self.A.param[a_])
         if s_.any():
-            r, c = self.S.rows[s_], self.S.cols[s_]
-            cols.append(Bo[:, r][:, None, :] * Bo[:, c][None, :, :])
-            mcols.append(jnp.zeros((q, int(s_.sum())), theta.dtype))
+            ps.append(Bo[:, self.S.rows[s_]])
+            qs.append(Bo[:, self.S.cols[s_]])
+            which.append(self.S.param[s_])
         if m_.any():
-            cols.append(jnp.zeros((q, q, int(m_.sum())), theta.dtype))
             mcols.append(Bo[:, self.m.rows[m_]])
-        which = np.concatenate([self.A.param[a_], self.S.param[s_], self.m.param[m_]])
-        M = np.zeros((len(which), k))                        # entry -> parameter
-        M[np.arange(len(which)), which] = 1.0
-        if not len(which):
-            return jnp.zeros((q, q, k), theta.dtype), jnp.zeros((q, k), theta.dtype)
-        dS = jnp.concatenate(cols, -1) @ M
-        dmu = jnp.concatenate(mcols, -1) @ M
-        return dS, dmu
+            mwhich.append(self.m.param[m_])
+
+        def onto_params(idx):                                # term -> parameter
+            idx = np.concatenate(idx) if idx else np.zeros(0, int)
+            M = np.zeros((len(idx), k))
+            M[np.arange(len(idx)), idx] = 1.0
+            return M
+
+        def cat(cols):
+            return jnp.concatenate(cols, -1) if cols else jnp.zeros((q, 0), theta.dtype)
+
+        dmu = cat(mcols) @ onto_params(mwhich)
+        return Co[:, :q], cat(ps), cat(qs), onto_params(which), dmu
+
+    def implied_jacobian(self, theta):
+        """∂Σ/∂θ (q, q, k) and ∂μ/∂θ (q, k), summed from ``jacobian_terms``.
+        ``jax.jacfwd(implied)`` gives the same (``tests/sem/test_likelihood.py``) but
+        pushes k tangents through the matrix products, and XLA's CPU backend runs each
+        small product as its own kernel: 69 µs against 14 µs per fit on the
+        Holzinger–Swineford CFA."""
+        _, P, Q, T, dmu = self.jacobian_terms(theta)
+        return (P[:, None, :] * Q[None, :, :]) @ T, dmu
 
     def check_nonsingular(self, theta, names_of_params=None) -> None:
         """Raise SpecificationError if I − A is singular at θ (non-recursive models)."""
