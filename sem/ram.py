@@ -211,7 +211,7 @@ class RAM:
         """∂Σ/∂θ (q, q, k) and ∂μ/∂θ (q, k), summed from ``jacobian_terms``.
         ``jax.jacfwd(implied)`` gives the same (``tests/sem/test_likelihood.py``) but
         pushes k tangents through the matrix products, and XLA's CPU backend runs each
-        small product as its own kernel: 69 µs against 14 µs per fit on the
+        small product as its own kernel: 56-69 µs against 10-14 µs per fit on the
         Holzinger–Swineford CFA."""
         _, P, Q, T, dmu = self.jacobian_terms(theta)
         return (P[:, None, :] * Q[None, :, :]) @ T, dmu
