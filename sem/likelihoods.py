@@ -44,13 +44,25 @@ def pattern_factors(Sigma, patterns):
 
 
 def pattern_stats(Y, onehot, w):
-    """Weighted per-pattern counts, means and (biased) covariances of the observed part."""
+    """Weighted per-pattern counts, means and (biased) covariances of the observed part.
+
+    The data are centred at each pattern's unweighted mean r_P, which depends on the
+    data only, and the weighted moments corrected: with d_P = ȳ_P − r_P,
+    S_P = Σ_i w_i (y_i − r)(y_i − r)ᵀ / n_P − d_P d_Pᵀ (d_P is small, so nothing
+    cancels). Everything that depends on the weights is then a product of w with
+    data-only arrays, and a ``vmap`` over weight vectors (bootstrap draws,
+    ``sem.estimation.summarize_weighted``) is one matrix product over the shared data
+    instead of one per draw."""
+    count = jnp.sum(onehot, axis=0)
+    r = onehot.T @ Y / jnp.where(count > 0, count, 1.0)[:, None]
+    Yr = Y - onehot @ r                          # zero stays zero on missing coordinates
     nP = onehot.T @ w
     safe = jnp.where(nP > 0, nP, 1.0)
-    mean = (onehot * w[:, None]).T @ Y / safe[:, None]
-    Yc = Y - onehot @ mean                       # zero stays zero on missing coordinates
-    cov = jnp.einsum("nP,n,ni,nj->Pij", onehot, w, Yc, Yc) / safe[:, None, None]
-    return nP, mean, cov
+    Ow = onehot * w[:, None]
+    d = Ow.T @ Yr / safe[:, None]
+    cov = (jnp.einsum("nPi,nj->Pij", Ow[:, :, None] * Yr[:, None, :], Yr)
+           / safe[:, None, None] - d[:, :, None] * d[:, None, :])
+    return nP, r + d, cov
 
 
 def weighted_mean(data):
