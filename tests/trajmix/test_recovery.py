@@ -1,6 +1,5 @@
 """Parameter recovery from data simulated from known populations."""
 import numpy as np
-import pandas as pd
 import pytest
 
 from trajmix import GrowthMixture
