@@ -240,10 +240,9 @@ class Model:
         S, mu = sample_moments_many(stacked, prepped)
         theta0 = start_values(spec.rows, spec.vars, S, mu, self.options["std_lv"])
         spec.ram.check_nonsingular(theta0[0])
-        # the likelihood's statistics, once for the starts, the solve and the SEs
-        if spec.problem.has_defvars:
-            work = stacked
-        elif complete_and_unweighted(stacked):
+        # the likelihood's statistics, once for the starts, the solve and the SEs (the
+        # data themselves with definition variables: ``summarize_many`` returns them)
+        if not spec.problem.has_defvars and complete_and_unweighted(stacked):
             work = spec.problem.summary_of_moments(S, mu, stacked["w"].sum(axis=1))
         else:
             work = summarize_many(spec.problem, stacked, chunk)
