@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .jaxconfig import jax, jnp
+from .batching import map_chunks
 from .inference import certified_inverse, unit_diagonal
 from .optimize import STATUS, OptResult, bfgs, bfgs_pool, newton_polish
 
@@ -243,8 +244,7 @@ def summarize_many(problem, stacked: dict, chunk: int | None = None) -> dict:
     if not getattr(problem, "summary_keys", None):
         return stacked
     fn = compiled(problem, "summarize_many")
-    return _summaries(lambda idx: fn({k: jnp.asarray(np.asarray(v)[idx])
-                                      for k, v in stacked.items()}), stacked["w"], chunk)
+    return _summaries(lambda idx: fn(_rows(stacked, idx)), stacked["w"], chunk)
 
 
 def summarize_one(problem, data: dict) -> dict:
@@ -277,38 +277,25 @@ def summarize_weighted(problem, data: dict, W, chunk: int | None = None) -> dict
 
 
 def _summaries(fn, w, chunk):
-    """``fn(idx)`` over chunks of the D data sets, concatenated on the host, with ``w``
-    (D, n) replaced by its row totals (D, 1)."""
+    """``fn(idx)`` over the D data sets (``map_chunks``), with ``w`` (D, n) replaced by
+    its row totals (D, 1)."""
     w = np.asarray(w, dtype=float)
-    D = w.shape[0]
-    chunk = D if chunk is None else max(1, min(chunk, D))
-    parts = []
-    for lo, hi, idx in chunks(D, chunk):
-        parts.append({k: np.asarray(v)[:hi - lo] for k, v in fn(idx).items()})
-    out = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
+    out = map_chunks(fn, w.shape[0], chunk)
     out["w"] = w.sum(axis=1, keepdims=True)
     return out
 
 
-def chunks(D: int, chunk: int):
-    """(lo, hi, idx) for D items ``chunk`` at a time; idx always has ``chunk`` entries
-    (the last chunk is padded by wrapping around), so every call has one shape and
-    nothing recompiles."""
-    for lo in range(0, D, chunk):
-        yield lo, min(lo + chunk, D), np.arange(lo, lo + chunk) % D
-
-
 def apply_in_chunks(fn, theta, stacked: dict, chunk: int | None = None) -> np.ndarray:
-    """``fn(theta[d], data[d])`` batched over the leading axis of D data sets,
-    ``chunk`` at a time (the last chunk padded, so one shape, one compile)."""
+    """``fn(theta[d], data[d])`` batched over the leading axis of D data sets
+    (``map_chunks``: ``chunk`` at a time, one shape, pieces on host threads)."""
     theta = np.asarray(theta)
-    D = theta.shape[0]
-    chunk = D if chunk is None else max(1, min(chunk, D))
-    parts = []
-    for lo, hi, idx in chunks(D, chunk):
-        data = {k: jnp.asarray(np.asarray(v)[idx]) for k, v in stacked.items()}
-        parts.append(np.asarray(fn(jnp.asarray(theta[idx]), data))[:hi - lo])
-    return np.concatenate(parts)
+    return map_chunks(lambda idx: fn(jnp.asarray(theta[idx]), _rows(stacked, idx)),
+                      theta.shape[0], chunk)
+
+
+def _rows(stacked: dict, idx) -> dict:
+    """The data sets ``idx`` of a stacked dict, as device arrays."""
+    return {k: jnp.asarray(np.asarray(v)[idx]) for k, v in stacked.items()}
 
 
 def clear_compiled() -> None:
@@ -502,25 +489,23 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
     per_set = H0 is not None and np.ndim(H0) == 3
     fn = compiled(problem, "many", max_iter=max_iter, gtol=gtol, polish=polish,
                   batch_size=batch_size, h0_per_set=per_set)
-    chunk = D if chunk is None else max(1, min(chunk, D))
     sharding = _device_sharding() if shard and batch_size is None else None
-    if sharding is not None:
-        n_dev = len(sharding.mesh.devices.flat)
-        chunk = -(-chunk // n_dev) * n_dev
-    n_obs = np.asarray(data["w"]).sum(axis=1)
-    out: list[Optimum] = []
-    for lo, hi, idx in chunks(D, chunk):
-        jdata = {k: jnp.asarray(np.asarray(v)[idx]) for k, v in data.items()}
-        U = jnp.asarray(U0[idx])
-        h0 = jnp.asarray(np.asarray(H0)[idx]) if per_set else _H0(problem, H0)
+    n_dev = 1 if sharding is None else len(sharding.mesh.devices.flat)
+    U0 = jnp.asarray(U0)
+    h0_all = jnp.asarray(H0) if per_set else _H0(problem, H0)
+
+    def solve(idx):
+        jdata, U = _rows(data, idx), U0[idx]
+        h0 = h0_all[idx] if per_set else h0_all
         if sharding is not None:
             jdata, U = jax.device_put((jdata, U), sharding)
             if per_set:
                 h0 = jax.device_put(h0, sharding)
-        res = jax.tree_util.tree_map(lambda a: np.asarray(a)[:hi - lo],
-                                     jax.device_get(fn(U, jdata, h0)))
-        out += _pick(problem, res, n_obs[lo:hi])
-    return out
+        return fn(U, jdata, h0)
+
+    res = map_chunks(solve, D, chunk, multiple=n_dev,
+                     threads=1 if sharding is not None else None)
+    return _pick(problem, res, np.asarray(data["w"]).sum(axis=1))
 
 
 def bootstrap_weights(rng, n: int, n_boot: int) -> np.ndarray:

@@ -1,0 +1,82 @@
+"""``sem.batching.map_chunks``: chunks of one shape, pieces on host threads, the same
+results as one call."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from sem import Model
+from sem.batching import MIN_PIECE, host_threads, map_chunks
+from sem.jaxconfig import jax, jnp
+
+
+def _square_rows(X, seen):
+    @jax.jit
+    def f(x):
+        return {"sq": x ** 2, "sum": jnp.sum(x, axis=1)}
+
+    def fn(idx):
+        seen.append((len(idx), threading.get_ident()))
+        return f(jnp.asarray(X[idx]))
+    return fn
+
+
+@pytest.mark.parametrize("D,chunk,threads", [(50, None, 1), (50, None, 2), (50, 20, 2),
+                                             (7, None, 4), (101, None, 3)])
+def test_pieces_give_the_one_call_result(D, chunk, threads):
+    X = np.random.default_rng(D).normal(size=(D, 3))
+    seen = []
+    out = map_chunks(_square_rows(X, seen), D, chunk, threads=threads)
+    np.testing.assert_array_equal(out["sq"], X ** 2)
+    np.testing.assert_array_equal(out["sum"], X.sum(axis=1))
+    # every piece has one length (no recompilation), pieces are never below MIN_PIECE
+    # unless the whole chunk is, and a chunk bounds the data sets in flight
+    lengths = {n for n, _ in seen}
+    assert len(lengths) == 1
+    n = lengths.pop()
+    assert n <= (chunk or D)
+    assert n >= min(MIN_PIECE, chunk or D)
+
+
+def test_pieces_run_on_several_threads():
+    X = np.arange(64.0)[:, None]
+    seen = []
+    map_chunks(_square_rows(X, seen), 64, threads=2)
+    assert len(seen) == 2 and seen[0][0] == seen[1][0] == 32
+
+
+def test_pieces_round_up_to_a_multiple():
+    X = np.arange(40.0)[:, None]
+    seen = []
+    out = map_chunks(_square_rows(X, seen), 40, threads=2, multiple=3)
+    assert {n for n, _ in seen} == {21}
+    np.testing.assert_array_equal(out["sq"], X ** 2)
+
+
+def test_host_threads_setting(monkeypatch):
+    monkeypatch.setenv("TRAJMIX_HOST_THREADS", "3")
+    assert host_threads() == 3
+    monkeypatch.setenv("TRAJMIX_HOST_THREADS", "0")
+    assert host_threads() == 1
+    monkeypatch.setenv("TRAJMIX_HOST_THREADS", "two")
+    with pytest.raises(ValueError, match="TRAJMIX_HOST_THREADS"):
+        host_threads()
+    monkeypatch.delenv("TRAJMIX_HOST_THREADS")
+    assert 1 <= host_threads() <= 8
+
+
+def test_fit_many_on_threads_equals_one_thread(hs, monkeypatch):
+    rng = np.random.default_rng(5)
+    frames = [hs.iloc[rng.integers(0, len(hs), len(hs))].reset_index(drop=True)
+              for _ in range(40)]
+    m = Model("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9")
+    monkeypatch.setenv("TRAJMIX_HOST_THREADS", "1")
+    one = m.fit_many(frames)
+    monkeypatch.setenv("TRAJMIX_HOST_THREADS", "2")
+    two = m.fit_many(frames)
+    for a, b in zip(one, two):
+        assert a.converged and b.converged
+        np.testing.assert_allclose(b.params, a.params, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(b.bse, a.bse, rtol=0, atol=1e-12)
