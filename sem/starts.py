@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -59,6 +58,19 @@ def table_rows(pt: pd.DataFrame) -> list:
     return [r for r in pt.itertuples() if r.op != ":="]
 
 
+def nanmedian_rows(a: np.ndarray) -> np.ndarray:
+    """Row medians of a (D, m) ignoring NaN (NaN for an all-NaN row), as
+    ``np.nanmedian(a, axis=1)``. numpy's small-array path goes through masked arrays,
+    0.8 ms a call, which was a fifth of a warm single fit of a three-factor CFA; this
+    is a sort and two picks."""
+    a = np.asarray(a, dtype=float)
+    s = np.sort(a, axis=1)                                  # NaN sort last
+    k = np.sum(~np.isnan(a), axis=1)
+    rows = np.arange(a.shape[0])
+    lo, hi = np.maximum((k - 1) // 2, 0), k // 2
+    return np.where(k > 0, 0.5 * (s[rows, lo] + s[rows, hi]), np.nan)
+
+
 def start_values(pt, vars_, S: np.ndarray, mu: np.ndarray, std_lv: bool) -> np.ndarray:
     """``pt``: the parameter table, or its ``table_rows``. ``S`` (p, p) and ``mu`` (p,)
     give θ (k,); a stack ``S`` (D, p, p), ``mu`` (D, p) gives (D, k) in one pass
@@ -102,9 +114,7 @@ def start_values(pt, vars_, S: np.ndarray, mu: np.ndarray, std_lv: bool) -> np.n
                     num = np.stack([s(j, o) for o in others], axis=1)
                     ok = np.abs(den) > 1e-8
                     ratios = np.where(ok, num / np.where(ok, den, 1.0), np.nan)
-                    with warnings.catch_warnings():      # all-NaN rows take the fallback
-                        warnings.simplefilter("ignore", RuntimeWarning)
-                        med = np.nanmedian(ratios, axis=1)
+                    med = nanmedian_rows(ratios)         # all-NaN rows: the fallback
                     lam[j] = np.where(ok.any(axis=1), np.clip(med, -10, 10), fallback)
                 else:
                     lam[j] = fallback
