@@ -30,7 +30,7 @@ import numpy as np
 
 from .jaxconfig import jax, jnp
 from .batching import map_chunks
-from .inference import certified_inverse, unit_diagonal
+from .inference import scaled_inverse
 from .optimize import STATUS, OptResult, bfgs, bfgs_pool, newton_polish
 
 _COMPILED: dict = {}
@@ -406,10 +406,9 @@ def h0_from_information(problem, info, n_obs):
     with transformed parameters gets None (the information is in θ, BFGS works in u)."""
     if np.asarray(problem.positive).any():
         return None
-    R, dd = unit_diagonal(np.asarray(info, dtype=float))
-    inv, good = certified_inverse(R, 1e-12)
+    inv, good = scaled_inverse(info, 1e-12)
     with np.errstate(all="ignore"):
-        H0 = inv / dd * np.asarray(n_obs, dtype=float)[:, None, None]
+        H0 = inv * np.asarray(n_obs, dtype=float)[:, None, None]
     good &= np.isfinite(H0).all(axis=(1, 2))
     return np.where(good[:, None, None], H0, 0.0)
 

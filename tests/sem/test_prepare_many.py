@@ -89,13 +89,19 @@ def test_no_frames_and_not_frames():
         sd.prepare_many([frames(1)[0], np.zeros((30, 3))], NAMES)
 
 
-def test_batched_inversion_equals_one_by_one():
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_batched_inversion_equals_one_by_one(threads, monkeypatch):
+    # 40 matrices: on two threads, pieces of 20, with a singular and a NaN matrix in
+    # the first piece and another singular one in the second
+    monkeypatch.setenv("TRAJMIX_HOST_THREADS", threads)
     rng = np.random.default_rng(1)
-    X = rng.normal(size=(5, 40, 4))
+    X = rng.normal(size=(40, 40, 4))
     infos = np.einsum("dni,dnj->dij", X, X)
     infos[1] = np.outer([1, 2, 0, 0], [1, 2, 0, 0]) + np.diag([0, 0, 1, 1.0])  # singular
     infos[3, 0, 0] = np.nan
+    infos[30] = infos[1]
     many = invert_information_many(infos)
+    assert many[30].singular and many[30].null_params == many[1].null_params
     for a, info in zip(many, infos):
         b = invert_information(info)
         assert (a.singular, a.null_params) == (b.singular, b.null_params)
