@@ -12,9 +12,10 @@
 """
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
+
+from .batching import map_chunks
 
 
 def sample_moments(data: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -45,9 +46,12 @@ def sample_moments_many(stacked: dict, datas: list) -> tuple[np.ndarray, np.ndar
     then they are the biased moments of the likelihood's summary as well."""
     Y = stacked["Y"]
     if complete_and_unweighted(stacked):
-        mu = Y.mean(axis=1)
-        Yc = Y - mu[:, None, :]
-        return np.matmul(np.swapaxes(Yc, 1, 2), Yc) / Y.shape[1], mu
+        def piece(idx):                  # numpy releases the GIL: pieces on threads
+            Yi = Y[idx]
+            mu = Yi.mean(axis=1)
+            Yc = Yi - mu[:, None, :]
+            return np.matmul(np.swapaxes(Yc, 1, 2), Yc) / Y.shape[1], mu
+        return map_chunks(piece, Y.shape[0])
     S, mu = zip(*(sample_moments(d) for d in datas))
     return np.stack(S), np.stack(mu)
 
