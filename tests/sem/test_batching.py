@@ -80,3 +80,18 @@ def test_fit_many_on_threads_equals_one_thread(hs, monkeypatch):
         assert a.converged and b.converged
         np.testing.assert_allclose(b.params, a.params, rtol=0, atol=1e-12)
         np.testing.assert_allclose(b.bse, a.bse, rtol=0, atol=1e-12)
+
+
+def test_sample_moments_in_pieces_equal_frame_by_frame(monkeypatch):
+    from sem.starts import sample_moments, sample_moments_many
+
+    monkeypatch.setenv("TRAJMIX_HOST_THREADS", "2")
+    rng = np.random.default_rng(3)
+    Y = rng.normal(size=(37, 50, 4)) + 1e3         # 37 frames: two pieces, one padded
+    datas = [dict(Y=y, obs=np.ones(y.shape, bool), w=np.ones(len(y))) for y in Y]
+    stacked = {k: np.stack([d[k] for d in datas]) for k in datas[0]}
+    S, mu = sample_moments_many(stacked, datas)
+    for d, s, m in zip(datas, S, mu):
+        s1, m1 = sample_moments(d)
+        np.testing.assert_allclose(s, s1, rtol=1e-10)
+        np.testing.assert_allclose(m, m1, rtol=1e-14)
