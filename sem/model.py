@@ -58,6 +58,16 @@ def _param_names(pt: pd.DataFrame) -> list[str]:
     return names
 
 
+def _moment_summary(spec, stacked: dict, S, mu):
+    """The likelihood's summary of D stacked data sets from their sample moments S
+    (D, p, p), mu (D, p) where every data set is complete and equally weighted (the
+    moments the starts use are then its statistics: no second pass over the data;
+    an eager ``summarize_one`` took a third of a warm single fit), else None."""
+    if spec.problem.has_defvars or not complete_and_unweighted(stacked):
+        return None
+    return spec.problem.summary_of_moments(S, mu, stacked["w"].sum(axis=1))
+
+
 class Model:
     """A linear SEM from lavaan model syntax (single group).
 
@@ -208,10 +218,14 @@ class Model:
         d = self.prepare(data, missing=missing, weights=weights)
         if missing != "ml":
             _data.check_sample_covariance(d, spec.vars.ov)
-        theta0 = self.start(d, spec) if start is None else np.asarray(start, float)
+        S, mu = sample_moments(d)
+        theta0 = (start_values(spec.rows, spec.vars, S, mu, self.options["std_lv"])
+                  if start is None else np.asarray(start, float))
         spec.ram.check_nonsingular(theta0)
         # the likelihood's statistics: compiled code then serves every sample size
-        work = summarize_one(spec.problem, d)
+        work = _moment_summary(spec, {k: v[None] for k, v in d.items()}, S[None], mu[None])
+        work = (summarize_one(spec.problem, d) if work is None
+                else {k: v[0] for k, v in work.items()})
         self._check_identification(spec, work, theta0)
         starts = random_starts(theta0, n_starts, seed, positive=spec.problem.positive)
         opt = maximize(spec.problem, work, starts, max_iter=max_iter)
@@ -242,9 +256,8 @@ class Model:
         spec.ram.check_nonsingular(theta0[0])
         # the likelihood's statistics, once for the starts, the solve and the SEs (the
         # data themselves with definition variables: ``summarize_many`` returns them)
-        if not spec.problem.has_defvars and complete_and_unweighted(stacked):
-            work = spec.problem.summary_of_moments(S, mu, stacked["w"].sum(axis=1))
-        else:
+        work = _moment_summary(spec, stacked, S, mu)
+        if work is None:
             work = summarize_many(spec.problem, stacked, chunk)
         first = prepped[0] if work is stacked else {k: v[0] for k, v in work.items()}
         self._check_identification(spec, first, theta0[0])
