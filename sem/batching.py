@@ -7,7 +7,8 @@
 * **Chunks of one shape.** The D data sets go ``chunk`` at a time; the last chunk is
   padded by wrapping around, so every call has one shape and nothing recompiles.
 * **Host threads on a CPU.** One XLA CPU executable runs its small kernels one after
-  another on one core, so a batched call uses one core however many the machine has.
+  another on one core, so a batched call of small fits uses one core however many the
+  machine has (``threads_for``: larger kernels XLA shares between cores itself).
   ``map_chunks`` cuts each chunk into ``host_threads()`` pieces and runs them at once
   from a thread pool: JAX releases the GIL while a program runs, and two programs run
   side by side. On the 2-core machine, 1000 bootstrap refits of the
@@ -36,6 +37,11 @@ from .jaxconfig import jax
 #: the smallest piece worth a thread of its own (data sets)
 MIN_PIECE = 16
 
+#: per-data-set work (cases x parameters) up to which XLA runs a batched program's
+#: kernels on one core: where ``sem.estimation.default_batch_size`` reaches its cap
+#: of 32 slots
+SMALL_WORK = 6_250
+
 
 def host_threads() -> int:
     """Host threads that run pieces of one batched call at once (see the module)."""
@@ -52,6 +58,16 @@ def host_threads() -> int:
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, 8))
+
+
+def threads_for(n_cases: int, n_params: int) -> int:
+    """``host_threads()`` for a batched XLA call over data sets of ``n_cases`` cases
+    (rows of the data or of its summary) and ``n_params`` parameters, or 1 where they
+    are larger than ``SMALL_WORK``: XLA's own intra-op threads already share the
+    larger kernels between the cores, and pieces on host threads ran 6-15 % slower
+    (trajmix's mixture tests, 500 persons x 47 parameters). numpy pieces (moments,
+    inversions) use ``host_threads()`` directly."""
+    return host_threads() if n_cases * n_params <= SMALL_WORK else 1
 
 
 def chunks(D: int, chunk: int):

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .jaxconfig import jax, jnp
-from .batching import map_chunks
+from .batching import map_chunks, threads_for
 from .inference import scaled_inverse
 from .optimize import STATUS, OptResult, bfgs, bfgs_pool, newton_polish
 
@@ -277,10 +277,10 @@ def summarize_weighted(problem, data: dict, W, chunk: int | None = None) -> dict
 
 
 def _summaries(fn, w, chunk):
-    """``fn(idx)`` over the D data sets (``map_chunks``), with ``w`` (D, n) replaced by
-    its row totals (D, 1)."""
+    """``fn(idx)`` over the D data sets (``map_chunks``; a summary's work is a few
+    products per case), with ``w`` (D, n) replaced by its row totals (D, 1)."""
     w = np.asarray(w, dtype=float)
-    out = map_chunks(fn, w.shape[0], chunk)
+    out = map_chunks(fn, w.shape[0], chunk, threads=threads_for(w.shape[1], 1))
     out["w"] = w.sum(axis=1, keepdims=True)
     return out
 
@@ -289,8 +289,9 @@ def apply_in_chunks(fn, theta, stacked: dict, chunk: int | None = None) -> np.nd
     """``fn(theta[d], data[d])`` batched over the leading axis of D data sets
     (``map_chunks``: ``chunk`` at a time, one shape, pieces on host threads)."""
     theta = np.asarray(theta)
+    threads = threads_for(np.shape(stacked["w"])[1], theta.shape[1])
     return map_chunks(lambda idx: fn(jnp.asarray(theta[idx]), _rows(stacked, idx)),
-                      theta.shape[0], chunk)
+                      theta.shape[0], chunk, threads=threads)
 
 
 def _rows(stacked: dict, idx) -> dict:
@@ -502,8 +503,9 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
                 h0 = jax.device_put(h0, sharding)
         return fn(U, jdata, h0)
 
-    res = map_chunks(solve, D, chunk, multiple=n_dev,
-                     threads=1 if sharding is not None else None)
+    threads = 1 if sharding is not None else threads_for(np.shape(data["w"])[1],
+                                                          problem.n_params)
+    res = map_chunks(solve, D, chunk, multiple=n_dev, threads=threads)
     return _pick(problem, res, np.asarray(data["w"]).sum(axis=1))
 
 

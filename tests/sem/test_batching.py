@@ -95,3 +95,12 @@ def test_sample_moments_in_pieces_equal_frame_by_frame(monkeypatch):
         s1, m1 = sample_moments(d)
         np.testing.assert_allclose(s, s1, rtol=1e-10)
         np.testing.assert_allclose(m, m1, rtol=1e-14)
+
+
+def test_threads_only_for_small_fits(monkeypatch):
+    from sem.batching import SMALL_WORK, threads_for
+
+    monkeypatch.setenv("TRAJMIX_HOST_THREADS", "2")
+    assert threads_for(1, 21) == 2                  # a summarised CFA
+    assert threads_for(SMALL_WORK, 1) == 2
+    assert threads_for(500, 47) == 1                # a mixture on 500 persons
