@@ -157,10 +157,11 @@ class Model:
             means = data["patterns"].shape[0] > 1 or not bool(np.all(data["patterns"]))
         return self._spec(bool(means))
 
-    def start(self, data: dict, spec: _Spec | None = None) -> np.ndarray:
-        """lavaan-style start values for prepared ``data``."""
+    def start(self, data: dict, spec: _Spec | None = None, moments=None) -> np.ndarray:
+        """lavaan-style start values for prepared ``data`` (from its sample
+        ``moments`` (S, mu) where the caller has them)."""
         spec = spec or self._spec_for(data)
-        S, mu = sample_moments(data)
+        S, mu = sample_moments(data) if moments is None else moments
         return start_values(spec.rows, spec.vars, S, mu, self.options["std_lv"])
 
     # -- checks before fitting -----------------------------------------------------
@@ -219,8 +220,7 @@ class Model:
         if missing != "ml":
             _data.check_sample_covariance(d, spec.vars.ov)
         S, mu = sample_moments(d)
-        theta0 = (start_values(spec.rows, spec.vars, S, mu, self.options["std_lv"])
-                  if start is None else np.asarray(start, float))
+        theta0 = self.start(d, spec, (S, mu)) if start is None else np.asarray(start, float)
         spec.ram.check_nonsingular(theta0)
         # the likelihood's statistics: compiled code then serves every sample size
         work = _moment_summary(spec, {k: v[None] for k, v in d.items()}, S[None], mu[None])
