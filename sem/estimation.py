@@ -491,12 +491,11 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
                   batch_size=batch_size, h0_per_set=per_set)
     sharding = _device_sharding() if shard and batch_size is None else None
     n_dev = 1 if sharding is None else len(sharding.mesh.devices.flat)
-    U0 = jnp.asarray(U0)
-    h0_all = jnp.asarray(H0) if per_set else _H0(problem, H0)
+    H0 = np.asarray(H0) if per_set else _H0(problem, H0)
 
-    def solve(idx):
-        jdata, U = _rows(data, idx), U0[idx]
-        h0 = h0_all[idx] if per_set else h0_all
+    def solve(idx):          # only the piece goes to the device (``chunk`` bounds memory)
+        jdata, U = _rows(data, idx), jnp.asarray(U0[idx])
+        h0 = jnp.asarray(H0[idx]) if per_set else H0
         if sharding is not None:
             jdata, U = jax.device_put((jdata, U), sharding)
             if per_set:
