@@ -203,33 +203,38 @@ def _stack_complete(frames, names):
     """(D, n, p) values of complete, finite, non-constant numeric columns, or None
     when any frame needs ``prepare``'s checks (and its error messages).
 
+    The array returned is the transposed view of a C-contiguous (D, p, n) array: each
+    column is written as one contiguous row, and the checks and the sample moments
+    run over contiguous memory. On 1000 HS bootstrap frames (301 x 9): writing
+    columns straight into (D, n, p) (stride p) and checking there took 36 ms, this
+    16 ms; the sample moments on this layout 9 ms, on a C-contiguous (D, n, p) 20 ms.
+    Every consumer takes the view as an (n, p) array (``jnp.asarray`` copies it).
+
     The columns' positions are looked up once for all frames with equal column
-    labels (one ``Index.equals`` per frame). Writing the columns into a (D, p, n)
-    array and transposing it once at the end was slower (the transposing copy of
-    21 MB took 30 ms) than writing them straight into (D, n, p)."""
+    labels (one ``Index.equals`` per frame)."""
     if not frames or not all(isinstance(f, pd.DataFrame) for f in frames):
         return None
     n, p = len(frames[0]), len(names)
     if n <= p or any(len(f) != n for f in frames):
         return None
-    Y = np.empty((len(frames), n, p))
+    Yt = np.empty((len(frames), p, n))
     cols = locs = None
     for i, f in enumerate(frames):
         if f.columns is not cols and not (cols is not None and f.columns.equals(cols)):
             cols = f.columns
             if not cols.is_unique or any(v not in cols for v in names):
                 return None
-            locs = [cols.get_loc(v) for v in names]
-        for j, loc in enumerate(locs):
+            locs = list(enumerate(cols.get_loc(v) for v in names))
+        row = Yt[i]
+        for j, loc in locs:
             x = column_values(f, loc)
             if not isinstance(x, np.ndarray) or x.ndim != 1 or x.dtype.kind not in "fiu":
                 return None
-            Y[i, :, j] = x
-    # a constant column equals its first row throughout (np.ptp took 24 ms on 1000
-    # frames of 301 x 9, this comparison 4 ms)
-    if not np.isfinite(Y).all() or (Y == Y[:, :1, :]).all(axis=1).any():
+            row[j] = x
+    # a constant column equals its first value throughout (np.ptp was 6x slower)
+    if not np.isfinite(Yt).all() or (Yt == Yt[:, :, :1]).all(axis=2).any():
         return None
-    return Y
+    return Yt.transpose(0, 2, 1)
 
 
 def prepare_many(frames, names, *, missing: str = "error", defvars=(),

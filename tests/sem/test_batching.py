@@ -104,3 +104,51 @@ def test_threads_only_for_small_fits(monkeypatch):
     assert threads_for(1, 21) == 2                  # a summarised CFA
     assert threads_for(SMALL_WORK, 1) == 2
     assert threads_for(500, 47) == 1                # a mixture on 500 persons
+
+
+def test_the_pool_is_kept_and_a_nested_call_runs_in_its_piece():
+    """The piece threads are one process-wide pool; a batched call made from inside a
+    piece runs in that piece's thread (it would otherwise wait on the pool it fills)."""
+    inner = []
+
+    def fn(idx):
+        X = np.arange(64.0)[:, None]
+        seen = []
+        map_chunks(_square_rows(X, seen), 64, threads=2)
+        inner.append({t for _, t in seen} == {threading.get_ident()})
+        return np.asarray(idx, dtype=float)[:, None]
+
+    before = {t.ident for t in threading.enumerate()}
+    out = map_chunks(fn, 64, threads=2)
+    np.testing.assert_array_equal(out[:, 0], np.arange(64.0))
+    assert inner == [True, True]
+    map_chunks(fn, 64, threads=2)
+    started = {t.ident for t in threading.enumerate()} - before
+    assert len(started) <= 2                        # no new threads on the second call
+
+
+def test_a_forked_child_gets_pieces_of_its_own():
+    """A child made by fork inherits the pool without its threads: it must start its
+    own, not wait for ever (a timeout catches the hang)."""
+    import multiprocessing as mp
+    import warnings
+
+    map_chunks(_slow_rows, 64, threads=2)    # both pool threads started, now idle
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")        # JAX warns that fork and threads mix badly
+        ctx = mp.get_context("fork")
+        with ctx.Pool(1) as pool:
+            got = pool.apply_async(_sum_in_pieces).get(timeout=60)
+    assert got == sum(range(64))
+
+
+def _slow_rows(idx):
+    import time
+
+    time.sleep(0.2)
+    return np.asarray(idx, dtype=float)
+
+
+def _sum_in_pieces():
+    out = map_chunks(lambda idx: np.asarray(idx, dtype=float), 64, threads=2)
+    return int(out.sum())
