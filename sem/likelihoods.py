@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 
 from .jaxconfig import jax, jnp
-from .linalg import cholesky, logdet_from_chol, tri_inv
+from .linalg import cholesky, logdet_from_chol, sweep_inverse, tri_inv
 
 LOG2PI = math.log(2.0 * math.pi)
 
@@ -41,6 +41,15 @@ def pattern_factors(Sigma, patterns):
     """For every pattern: inverse Cholesky factor (P, p, p), log|Σ_oo| (P,), PD flag."""
     L, ok = cholesky(masked(Sigma, patterns))
     return tri_inv(L), logdet_from_chol(L), jnp.all(ok)
+
+
+def pattern_inverses(Sigma, patterns):
+    """For every pattern: K_P = Σ_oo⁻¹ padded with zeros (P, p, p), log|Σ_oo| (P,),
+    PD flag (``sem.linalg.sweep_inverse``: one loop where a Cholesky factor and its
+    inverse take two)."""
+    o = patterns.astype(Sigma.dtype)
+    K, logdet, ok = sweep_inverse(masked(Sigma, patterns))
+    return K * o[:, :, None] * o[:, None, :], logdet, jnp.all(ok)
 
 
 def pattern_stats(Y, onehot, w):
@@ -102,14 +111,13 @@ def mvn_loglik_total(Sigma, mu, data):
 
 
 def _total_parts(Sigma, mu, nP, mean, cov, pats):
-    Linv, logdet, ok = pattern_factors(Sigma, pats)
     p_obs = jnp.sum(pats, axis=1)
     d = (mean - mu) * pats                                # (P, p)
-    z = jnp.sum(Linv * d[:, None, :], -1)
-    # tr(Σ_P⁻¹ S_P) = Σ_ij (L⁻¹ S_P L⁻ᵀ)_ii
-    tr = jnp.sum((Linv @ cov) * Linv, (-2, -1))
-    per = -0.5 * (p_obs * LOG2PI + logdet + tr + jnp.sum(z * z, -1))   # ℓ_P / n_P
-    return jnp.where(ok, jnp.sum(nP * per), -jnp.inf), Linv, d, per, ok
+    K, logdet, ok = pattern_inverses(Sigma, pats)
+    Kd = jnp.sum(K * d[:, None, :], -1)
+    tr = jnp.sum(K * cov, (-2, -1))                       # tr(Σ_P⁻¹ S_P)
+    per = -0.5 * (p_obs * LOG2PI + logdet + tr + jnp.sum(d * Kd, -1))   # ℓ_P / n_P
+    return jnp.where(ok, jnp.sum(nP * per), -jnp.inf), K, d, per, ok
 
 
 @jax.custom_jvp
@@ -121,12 +129,11 @@ def _total(Sigma, mu, nP, mean, cov, pats):
 def _total_jvp(primals, tangents):
     Sigma, mu, nP, mean, cov, pats = primals
     dS, dmu, dn, dmean, dcov, _ = tangents
-    val, Linv, d, per, ok = _total_parts(*primals)
-    # zeros where Σ is not PD: the factors hold NaN there, and a NaN times a zero
+    val, K, d, per, ok = _total_parts(*primals)
+    # zeros where Σ is not PD: the inverses hold NaN there, and a NaN times a zero
     # cotangent would still be NaN
-    Linv = jnp.where(ok, Linv, 0.0)
+    K = jnp.where(ok, K, 0.0)
     d = jnp.where(ok, d, 0.0)
-    K = (jnp.swapaxes(Linv, -1, -2) @ Linv) * pats[:, :, None] * pats[:, None, :]
     St = cov + d[:, :, None] * d[:, None, :]
     A = K - K @ St @ K
     Kd = jnp.sum(K * d[:, None, :], -1)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .jaxconfig import jax, jnp
 from .likelihoods import (masked, mvn_loglik_cases, mvn_loglik_cases_percase,
-                          mvn_loglik_total, pattern_factors, weighted_mean, with_stats)
+                          mvn_loglik_total, pattern_inverses, weighted_mean, with_stats)
 from .ram import RAM
 
 
@@ -108,9 +108,7 @@ class SEMProblem:
         data set)."""
         Sigma, P, Q, T, dm = self.ram.jacobian_terms(theta)
         pats = data["patterns"]
-        Linv, _, _ = pattern_factors(Sigma, pats)
-        o = pats.astype(Sigma.dtype)
-        K = (jnp.swapaxes(Linv, -1, -2) @ Linv) * o[:, :, None] * o[:, None, :]
+        K, _, _ = pattern_inverses(Sigma, pats)
         nP = with_stats(data)["nP"]
         X = Q.T @ (K @ P)                                           # (patterns, t, t)
         Z = 0.5 * jnp.sum(nP[:, None, None] * X * jnp.swapaxes(X, -1, -2), 0)

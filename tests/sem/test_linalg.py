@@ -58,3 +58,25 @@ def test_gauss_jordan_solve_pivots_and_matches_numpy():
                                np.linalg.solve(M, B), rtol=1e-9, atol=1e-11)
     np.testing.assert_allclose(linalg.solve(jnp.asarray(M[0]), jnp.eye(6)),
                                np.linalg.inv(M[0]), rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("n", [1, 3, 9, 18])
+def test_sweep_inverse_matches_numpy(n):
+    """The sweep gives the inverse and log-determinant of SPD matrices (the ML
+    objective's Σ⁻¹), and clears the flag exactly where a matrix is not PD."""
+    rng = np.random.default_rng(10 + n)
+    A = spd(rng, (5,), n)
+    A[1] *= 1e3                                   # scale does not matter
+    K, logdet, ok = linalg.sweep_inverse(jnp.asarray(A))
+    np.testing.assert_allclose(K, np.linalg.inv(A), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(logdet, np.linalg.slogdet(A)[1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(K, np.swapaxes(K, -1, -2))   # exactly symmetric
+    assert np.all(ok)
+    B = A.copy()
+    B[0, -1, -1] = -1.0                           # indefinite (last pivot negative)
+    B[2] = 0.0                                    # singular
+    B[3, 0, 0] = np.nan
+    if n > 1:
+        B[4, 0, 1] = B[4, 1, 0] = 2 * np.sqrt(B[4, 0, 0] * B[4, 1, 1])  # |r| > 1
+    ok = np.asarray(linalg.sweep_inverse(jnp.asarray(B))[2])
+    np.testing.assert_array_equal(ok, [False, True, False, False, n == 1])
