@@ -9,7 +9,13 @@
   ``bootstrap`` (case weights, warm-started), and semopy fitting the resampled frames
   one by one (a subset, scaled to 1000).
 
-    python bench/sem_bench.py [--boot 1000] [--semopy-fits 50]
+The batched calls and semopy's refits alternate in rounds (``--rounds``, default 3):
+each round times one call of each trajmix kind and then semopy's refits, and its
+ratios are taken within it; the table gives the medians and the ratios' range over
+the rounds. The VM's speed drifts by tens of per cent within a minute, so times taken
+minutes apart would compare the drift as much as the code.
+
+    python bench/sem_bench.py [--boot 1000] [--semopy-fits 50] [--rounds 3]
 
 semopy is optional (``pip install semopy``); without it only trajmix's times print.
 """
@@ -39,21 +45,11 @@ def timed(fn, reps=1):
     return (time.perf_counter() - t0) / reps, out
 
 
-def median_of(fn, calls=3):
-    """The median time of ``calls`` calls (a batched call of 1000 fits is one sample;
-    on the noisy VM one call alone moved by ±30 %)."""
-    times = []
-    for _ in range(calls):
-        sec, out = timed(fn)
-        times.append(sec)
-    return float(np.median(times)), out
-
-
 SEMOPY = r"""
 import sys, time, warnings, json
 import numpy as np, pandas as pd, semopy
 warnings.filterwarnings("ignore")
-hs = pd.read_csv(sys.argv[1]); boot, k = int(sys.argv[2]), int(sys.argv[3])
+hs = pd.read_csv(sys.argv[1]); boot, k, do_warm = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 HS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 rng = np.random.default_rng(0)
 frames = [hs.iloc[rng.integers(0, len(hs), len(hs))].reset_index(drop=True) for _ in range(boot)]
@@ -61,10 +57,13 @@ def fit(df):
     m = semopy.Model(HS); m.fit(df); return m
 def full():
     m = fit(hs); m.inspect(); semopy.calc_stats(m); return m
-full()
-t = time.perf_counter()
-for _ in range(10): m = full()
-warm = (time.perf_counter() - t) / 10
+m = full()
+warm = None
+if do_warm:
+    t = time.perf_counter()
+    for _ in range(10): m = full()
+    warm = (time.perf_counter() - t) / 10
+fit(frames[0])
 t = time.perf_counter()
 for f in frames[:k]: fit(f)
 per = (time.perf_counter() - t) / k
@@ -73,8 +72,10 @@ print(json.dumps([warm, per, k, float(x2)]))
 """
 
 
-def _semopy_times(boot, k):
-    """semopy in its own interpreter (no JAX threads beside it), on the same data."""
+def _semopy_times(boot, k, warm=True):
+    """semopy in its own interpreter (no JAX threads beside it), on the same data:
+    [warm full fit (None unless ``warm``), seconds per refit of k resampled frames, k,
+    visual=~x2], or None without semopy."""
     import json
     import subprocess
 
@@ -88,7 +89,8 @@ def _semopy_times(boot, k):
     # threaded BLAS it ran 5-15x slower on the 2-core machine
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                MKL_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", SEMOPY, path, str(boot), str(k)],
+    out = subprocess.run([sys.executable, "-c", SEMOPY, path, str(boot), str(k),
+                          "1" if warm else "0"],
                          capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -135,6 +137,7 @@ def main(argv=None):
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--semopy-fits", type=int, default=50)
     ap.add_argument("--lavaan-boot", type=int, default=100)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args(argv)
     hs = load("HolzingerSwineford1939")
     rng = np.random.default_rng(0)
@@ -150,27 +153,47 @@ def main(argv=None):
     cold, _ = timed(full_fit)
     warm, res = timed(full_fit, reps=20)
     rows = [("trajmix: first fit (compiles)", cold, 1), ("trajmix: warm fit", warm, 1)]
-    # one call of the timed shape compiles; the timed call reuses it
-    cold_many, _ = timed(lambda: m.fit_many(frames, warn=False))
-    t_many, many = median_of(lambda: m.fit_many(frames, warn=False))
-    # estimates only, as the peers refit a bootstrap draw (semopy's ``fit``; lavaan's
-    # bootstrapLavaan refits with se = "none")
+    # one call of each timed shape compiles; the timed calls reuse it
+    cold_many, many = timed(lambda: m.fit_many(frames, warn=False))
     m.fit_many(frames, warn=False, se="none")
-    t_est, _ = median_of(lambda: m.fit_many(frames, warn=False, se="none"))
-    cold_boot, _ = timed(lambda: m.bootstrap(hs, args.boot, seed=2))
-    t_boot, boot = median_of(lambda: m.bootstrap(hs, args.boot, seed=1))
+    cold_boot, boot = timed(lambda: m.bootstrap(hs, args.boot, seed=2))
     rows += [(f"trajmix: fit_many of {args.boot}, first call (compiles)", cold_many, 1),
              (f"trajmix: bootstrap({args.boot}), first call (compiles)", cold_boot, 1)]
-    rows += [(f"trajmix: fit_many of {args.boot} resampled frames", t_many, args.boot),
-             ("trajmix: the same, estimates only (se='none')", t_est, args.boot),
-             (f"trajmix: bootstrap({args.boot}) by case weights", t_boot, args.boot)]
-    conv_many = np.mean([r.converged for r in many])
 
-    peer = _semopy_times(args.boot, args.semopy_fits)
-    if peer is not None:
-        s_warm, s_per, k, x2 = peer
+    # Rounds: the three batched calls, then semopy's refits one by one, each round's
+    # ratios within it. The VM's speed drifts by tens of per cent within a minute, so
+    # a ratio of times taken minutes apart measures the drift as much as the code.
+    kinds = ("with SEs", "estimates only", "bootstrap")
+    calls = (lambda: m.fit_many(frames, warn=False),
+             lambda: m.fit_many(frames, warn=False, se="none"),
+             lambda: m.bootstrap(hs, args.boot, seed=1))
+    ours = {k: [] for k in kinds}
+    ratios = {k: [] for k in kinds}
+    s_warm, s_per, x2 = None, [], None
+    for r in range(args.rounds):
+        for kind, call in zip(kinds, calls):
+            ours[kind].append(timed(call)[0] / args.boot)
+        peer = _semopy_times(args.boot, args.semopy_fits, warm=(r == 0))
+        if peer is None:
+            continue
+        if r == 0:
+            s_warm, x2 = peer[0], peer[3]
+        s_per.append(peer[1])
+        for kind in kinds:
+            ratios[kind].append(peer[1] / ours[kind][-1])
+    med = {k: float(np.median(v)) for k, v in ours.items()}
+    rows += [(f"trajmix: fit_many of {args.boot} resampled frames", med["with SEs"] *
+              args.boot, args.boot),
+             ("trajmix: the same, estimates only (se='none')",
+              med["estimates only"] * args.boot, args.boot),
+             (f"trajmix: bootstrap({args.boot}) by case weights",
+              med["bootstrap"] * args.boot, args.boot)]
+    conv_many = np.mean([r.converged for r in many])
+    if s_per:
+        k = args.semopy_fits
         rows.insert(2, ("semopy: fit + inspect + calc_stats", s_warm, 1))
-        rows.append((f"semopy: {k} resampled frames one by one", s_per * k, k))
+        rows.append((f"semopy: {k} resampled frames one by one", float(np.median(s_per)) * k,
+                     k))
         print(f"check: visual=~x2 trajmix {res.params['visual=~x2']:.6f}, semopy {x2:.6f}")
 
     lav = _lavaan_times(args.lavaan_boot)
@@ -181,23 +204,24 @@ def main(argv=None):
         print(f"check: visual=~x2 trajmix {res.params['visual=~x2']:.6f}, lavaan {lx2:.6f}")
 
     print(f"\nHolzinger-Swineford CFA (21 parameters, n = 301); device: "
-          f"{jax.devices()[0].platform}, {os.cpu_count()} cores")
+          f"{jax.devices()[0].platform}, {os.cpu_count()} cores; batched calls and "
+          f"semopy's refits: median of {args.rounds} rounds")
     print(f"{'':50}{'seconds':>10}{'ms per fit':>12}")
     for name, sec, n in rows:
         print(f"{name:50}{sec:10.3f}{sec / n * 1e3:12.3f}")
     print(f"fit_many converged: {conv_many:.1%}; bootstrap converged: "
           f"{boot['converged'].mean():.1%}")
-    if peer is not None:
-        per_semopy = s_per
-        print(f"\nratios: warm single fit, semopy / trajmix = {s_warm / warm:.1f}x; "
-              f"per refit, semopy one by one / trajmix fit_many = "
-              f"{per_semopy / (t_many / args.boot):.0f}x (estimates only "
-              f"{per_semopy / (t_est / args.boot):.0f}x), / trajmix bootstrap = "
-              f"{per_semopy / (t_boot / args.boot):.0f}x")
+    if s_per:
+        def rng_(v):
+            return f"{np.median(v):.0f}x (rounds {min(v):.0f}-{max(v):.0f})"
+        print(f"\nratios: warm single fit, semopy / trajmix = {s_warm / warm:.1f}x; per "
+              f"refit, semopy one by one / trajmix, each round within itself: fit_many "
+              f"{rng_(ratios['with SEs'])}, estimates only "
+              f"{rng_(ratios['estimates only'])}, bootstrap {rng_(ratios['bootstrap'])}")
     if lav is not None:
         print(f"ratios: warm single fit, lavaan / trajmix = {l_warm / warm:.1f}x; per "
               f"bootstrap draw, lavaan / trajmix bootstrap = "
-              f"{l_per / (t_boot / args.boot):.0f}x")
+              f"{l_per / med['bootstrap']:.0f}x")
 
 
 if __name__ == "__main__":
