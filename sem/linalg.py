@@ -181,7 +181,9 @@ def sweep_inverse(A):
     its triangular inverse take two loops of n steps each. Elimination without
     pivoting is backward stable for a positive definite matrix, as Cholesky is; a
     pivot that is not positive (A not PD) clears the flag and the result is then
-    meaningless (NaN-free is not promised)."""
+    meaningless (NaN-free is not promised). A is read as ½(A + Aᵀ) (a product such as
+    B S Bᵀ is symmetric only to round-off), so the inverse is exactly symmetric."""
+    A = 0.5 * (A + jnp.swapaxes(A, -1, -2))
     n = A.shape[-1]
     idx = jnp.arange(n)
 

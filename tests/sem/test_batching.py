@@ -133,6 +133,8 @@ def test_a_forked_child_gets_pieces_of_its_own():
     import multiprocessing as mp
     import warnings
 
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork on this platform")
     map_chunks(_slow_rows, 64, threads=2)    # both pool threads started, now idle
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")        # JAX warns that fork and threads mix badly

@@ -72,6 +72,9 @@ def test_sweep_inverse_matches_numpy(n):
     np.testing.assert_allclose(logdet, np.linalg.slogdet(A)[1], rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(K, np.swapaxes(K, -1, -2))   # exactly symmetric
     assert np.all(ok)
+    skew = A + 1e-14 * rng.normal(size=A.shape)   # symmetric to round-off, as B S Bᵀ
+    K2 = np.asarray(linalg.sweep_inverse(jnp.asarray(skew))[0])
+    np.testing.assert_array_equal(K2, np.swapaxes(K2, -1, -2))
     B = A.copy()
     B[0, -1, -1] = -1.0                           # indefinite (last pivot negative)
     B[2] = 0.0                                    # singular
