@@ -169,12 +169,13 @@ def main(argv=None):
              lambda: m.bootstrap(hs, args.boot, seed=1))
     ours = {k: [] for k in kinds}
     ratios = {k: [] for k in kinds}
-    s_warm, s_per, x2 = None, [], None
+    s_warm, s_per, x2, have_peer = None, [], None, True
     for r in range(args.rounds):
         for kind, call in zip(kinds, calls):
             ours[kind].append(timed(call)[0] / args.boot)
-        peer = _semopy_times(args.boot, args.semopy_fits, warm=(r == 0))
+        peer = _semopy_times(args.boot, args.semopy_fits, warm=(r == 0)) if have_peer else None
         if peer is None:
+            have_peer = False
             continue
         if r == 0:
             s_warm, x2 = peer[0], peer[3]
