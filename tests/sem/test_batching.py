@@ -2,6 +2,7 @@
 results as one call."""
 from __future__ import annotations
 
+import multiprocessing as mp
 import threading
 
 import numpy as np
@@ -127,14 +128,13 @@ def test_the_pool_is_kept_and_a_nested_call_runs_in_its_piece():
     assert len(started) <= 2                        # no new threads on the second call
 
 
+@pytest.mark.skipif("fork" not in mp.get_all_start_methods(),
+                    reason="the trap needs fork: without it (Windows) no child inherits "
+                           "the pool, and sem.batching registers no at-fork hook")
 def test_a_forked_child_gets_pieces_of_its_own():
     """A child made by fork inherits the pool without its threads: it must start its
     own, not wait for ever (a timeout catches the hang)."""
-    import multiprocessing as mp
     import warnings
-
-    if "fork" not in mp.get_all_start_methods():
-        pytest.skip("no fork on this platform")
     map_chunks(_slow_rows, 64, threads=2)    # both pool threads started, now idle
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")        # JAX warns that fork and threads mix badly
