@@ -66,11 +66,29 @@ def certified_inverse(R: np.ndarray, rcond: float):
                 L[i] = np.linalg.cholesky(R[i])
             except np.linalg.LinAlgError:
                 L[i], ok[i] = eye, False
-    Linv = np.linalg.inv(L)
+    Linv = lower_inverse(L)
     inv = np.matmul(np.swapaxes(Linv, 1, 2), Linv)
     with np.errstate(all="ignore"):
         ok &= 1.0 / np.trace(inv, axis1=1, axis2=2) > rcond * max(1.0, k)
     return inv, ok
+
+
+def lower_inverse(L: np.ndarray) -> np.ndarray:
+    """Inverses of lower-triangular matrices L (D, k, k) with a non-zero diagonal, by
+    forward substitution a row at a time, vectorised over D:
+    X[i, :i] = −L[i, :i] X[:i, :i] / L[i, i] and X[i, i] = 1 / L[i, i] (LAPACK's
+    unblocked trtri). numpy has no batched triangular inverse; ``np.linalg.inv`` runs
+    an LU factorisation of each matrix: 8 ms for 1000 of 21 × 21, this 2.7 ms."""
+    L = np.asarray(L, dtype=float)
+    k = L.shape[-1]
+    X = np.zeros_like(L)
+    inv_d = 1.0 / np.diagonal(L, axis1=-2, axis2=-1)
+    for i in range(k):
+        if i:
+            X[..., i, :i] = np.matmul(L[..., i:i + 1, :i], X[..., :i, :i])[..., 0, :] \
+                * -inv_d[..., i:i + 1]
+        X[..., i, i] = inv_d[..., i]
+    return X
 
 
 def scaled_inverse(M: np.ndarray, rcond: float):
@@ -78,7 +96,8 @@ def scaled_inverse(M: np.ndarray, rcond: float):
     ``certified_inverse``: (the symmetric inverses (D, k, k), the mask of those
     certified). Computed in pieces on host threads (``sem.batching.map_chunks``;
     numpy's batched LAPACK releases the GIL): 1000 information matrices of 21
-    parameters, 40 ms on one thread, 17 ms on two."""
+    parameters, 12 ms in one piece, 6-7 ms on two threads (2026-12-07; with
+    ``np.linalg.inv`` of the factors, 17 and 9-11 ms)."""
     M = np.asarray(M, dtype=float)
 
     def piece(idx):

@@ -137,8 +137,11 @@ class RAM:
         n = self.n_var
         eye = jnp.eye(n, dtype=A.dtype)
         if self.depth is not None:
-            B = eye
-            for _ in range(self.depth):
+            # Horner's rule from its first step, I + A (A @ I would be a product of its
+            # own: a 12x12 dot per evaluation, and its transpose in the gradient, was
+            # 10% of the value and gradient of the Holzinger-Swineford CFA)
+            B = eye + A if self.depth else eye
+            for _ in range(self.depth - 1):
                 B = eye + A @ B
             return B
         return solve(eye - A, eye)          # sem.linalg: no LAPACK call (see there)

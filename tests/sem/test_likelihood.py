@@ -25,6 +25,22 @@ def test_implied_moments_equal_plain_numpy(pol_dem):
     np.testing.assert_allclose(mu, mu_ref, atol=1e-12)
 
 
+
+@pytest.mark.parametrize("syntax, depth", [
+    ("x1 ~~ x2; x2 ~~ x3", 0),                         # no directed path: B = I
+    (HS_MODEL, 1),                                     # B = I + A
+    (PD_MODEL, 3),                                     # Horner's rule, three steps
+])
+def test_inverse_of_I_minus_A_by_horner_equals_numpy(syntax, depth):
+    """(I − A)⁻¹ of a recursive model by Horner's rule (started at I + A) against the
+    explicit inverse, at random parameter values, for path lengths 0, 1 and 3."""
+    ram = Model(syntax)._spec(True).ram
+    assert ram.depth == depth
+    theta = np.random.default_rng(1).normal(size=ram.n_par)
+    A = np.asarray(ram.matrices(jnp.asarray(theta))[0])
+    B = np.asarray(ram.inverse_I_minus_A(jnp.asarray(A)))
+    np.testing.assert_allclose(B, np.linalg.inv(np.eye(A.shape[0]) - A), atol=1e-12)
+
 @pytest.mark.parametrize("syntax, means", [
     (PD_MODEL, True),                                  # regressions, equal loadings
     (HS_MODEL + "; visual ~~ 1*textual", False),       # a fixed covariance

@@ -6,7 +6,7 @@ import pytest
 
 from sem import data as sd
 from sem.errors import DataError, SpecificationError
-from sem.inference import invert_information, invert_information_many
+from sem.inference import invert_information, invert_information_many, lower_inverse
 
 NAMES = ["a", "b", "c"]
 
@@ -109,3 +109,18 @@ def test_batched_inversion_equals_one_by_one(threads, monkeypatch):
     assert many[1].singular and sorted(many[1].null_params) == [0, 1]
     assert many[3].singular and not many[0].singular
     np.testing.assert_allclose(many[0].cov @ infos[0], np.eye(4), atol=1e-10)
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 21])
+def test_lower_inverse_equals_numpy(k):
+    """The batched forward substitution against ``np.linalg.inv``, on the Cholesky
+    factors of unit-diagonal information-like matrices (what ``certified_inverse``
+    gives it); the result is lower triangular."""
+    rng = np.random.default_rng(k)
+    X = rng.normal(size=(30, 3 * k, k))
+    M = np.einsum("dni,dnj->dij", X, X)
+    d = np.sqrt(np.diagonal(M, axis1=1, axis2=2))
+    L = np.linalg.cholesky(M / (d[:, :, None] * d[:, None, :]))
+    Linv = lower_inverse(L)
+    np.testing.assert_allclose(Linv, np.linalg.inv(L), rtol=1e-10, atol=1e-12)
+    assert (np.triu(Linv, 1) == 0).all()
