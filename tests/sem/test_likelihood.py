@@ -25,7 +25,6 @@ def test_implied_moments_equal_plain_numpy(pol_dem):
     np.testing.assert_allclose(mu, mu_ref, atol=1e-12)
 
 
-
 @pytest.mark.parametrize("syntax, depth", [
     ("x1 ~~ x2; x2 ~~ x3", 0),                         # no directed path: B = I
     (HS_MODEL, 1),                                     # B = I + A
@@ -40,6 +39,7 @@ def test_inverse_of_I_minus_A_by_horner_equals_numpy(syntax, depth):
     A = np.asarray(ram.matrices(jnp.asarray(theta))[0])
     B = np.asarray(ram.inverse_I_minus_A(jnp.asarray(A)))
     np.testing.assert_allclose(B, np.linalg.inv(np.eye(A.shape[0]) - A), atol=1e-12)
+
 
 @pytest.mark.parametrize("syntax, means", [
     (PD_MODEL, True),                                  # regressions, equal loadings
