@@ -205,6 +205,10 @@ class Model:
             weights=None, start=None, warn: bool = True):
         """Fit by maximum likelihood; returns ``SEMResults``.
 
+        Parameters
+        ----------
+        data : a DataFrame with a column for every observed variable of the model
+            (other columns are ignored).
         missing : "error" (default: any missing value is an error), "ml" (FIML) or
             "listwise".
         information : "expected" (lavaan's default for complete data) or "observed"
@@ -212,6 +216,14 @@ class Model:
         se : "standard", "robust" (Huber–White sandwich from per-case scores) or "none".
         n_starts : number of starts; the first is the lavaan-style start, the others
             jittered copies (all run in one compiled call).
+        seed : an int or a ``jax.random`` key for the jittered starts.
+        max_iter : the optimizer's limit on objective evaluations; a fit that reaches
+            it has ``converged=False`` and warns.
+        weights : case (frequency) weights, one per row.
+        start : a parameter vector (in ``param_names`` order) to start from instead of
+            the lavaan-style start.
+        warn : warn about non-convergence, a singular information matrix and
+            Heywood cases (the result records them either way).
         """
         from .results import SEMResults
 
@@ -242,7 +254,26 @@ class Model:
 
         Returns a list of ``SEMResults`` (one per data set, same parameter names), whose
         ``.params`` can be stacked with ``pd.DataFrame([r.params for r in out])``.
-        Standard errors are computed batched as well.
+        Standard errors are computed batched as well. The data sets go through one
+        compiled program per model structure and batch shape, so a later call with
+        as many data sets compiles nothing (and the programs are cached on disk
+        across processes).
+
+        Parameters
+        ----------
+        datasets : a sequence of DataFrames, each with a column for every observed
+            variable; an error in one names its position ("data set 3: ...").
+        missing, information, n_starts, seed, max_iter, warn : as in ``fit``
+            (``warn`` gives one warning that counts the fits that did not converge).
+        se : as in ``fit``; "none" skips the information matrices (estimates only:
+            what a bootstrap needs, and about 25 % faster).
+        weights : None, or one weight vector (or None) per data set.
+        chunk : at most this many data sets in memory on the device at once (None:
+            all); chunks share one compiled program.
+
+        Data sets of one population start from a pilot fit to their mean moments
+        (``_pilot_starts``); for case resampling of one data set ``bootstrap`` is
+        faster still (case weights on the shared data, no frames to read).
         """
         from .results import SEMResults, batched_information
 
@@ -337,7 +368,13 @@ class Model:
                   missing: str = "error", chunk: int | None = None) -> pd.DataFrame:
         """Nonparametric bootstrap: case resampling as frequency weights, all draws in
         one compiled call. Returns the estimates, one row per draw (column
-        ``converged``)."""
+        ``converged``); ``fit(data).conf_int(bootstrap=draws)`` gives percentile
+        intervals from them.
+
+        Every draw starts at the full-sample estimate, with the inverse of its observed
+        information as BFGS's first inverse Hessian. ``seed`` (an int or a
+        ``jax.random`` key) fixes the draws; ``missing`` as in ``fit``; ``chunk`` bounds
+        the draws in memory at once."""
         spec = self._spec(self._use_means(missing))
         d = self.prepare(data, missing=missing)
         n = d["Y"].shape[0]
