@@ -25,6 +25,30 @@ def test_implied_moments_equal_plain_numpy(pol_dem):
     np.testing.assert_allclose(mu, mu_ref, atol=1e-12)
 
 
+@pytest.mark.parametrize("syntax, block, latent_depth", [
+    (HS_MODEL, True, 0),                               # a CFA
+    (PD_MODEL, True, 2),                               # latent regressions, y ~~ y
+    ("f1 =~ y1 + y2 + y3; f2 =~ y4 + y5 + y6; f1 ~ f2; f2 ~ f1", True, None),  # a cycle
+    (HS_MODEL + "; visual ~ x10", False, None),        # an observed predictor (MIMIC)
+    ("y1 ~ y2 + x1; y2 ~ x2", False, None),            # a path model
+    ("f =~ y1 + y2 + y3; y1 ~~ f", False, None),       # an observed-latent covariance
+])
+def test_latent_block_moments_equal_plain_numpy(syntax, block, latent_depth):
+    """``RAM.implied`` in its latent-block form (Σ = S_oo + B_ol S_ll B_olᵀ) and in the
+    general one, against F (I − A)⁻¹ S (I − A)⁻ᵀ Fᵀ by an explicit inverse, at random
+    parameter values, with and without a mean structure."""
+    for means in (False, True):
+        ram = Model(syntax)._spec(means).ram
+        assert (ram.latent_block, ram.latent_depth) == (block, latent_depth)
+        theta = np.random.default_rng(2).normal(scale=0.4, size=ram.n_par)
+        A, S, mvec = (np.asarray(x) for x in ram.matrices(jnp.asarray(theta)))
+        B = np.linalg.inv(np.eye(A.shape[0]) - A)
+        F = np.eye(A.shape[0])[: ram.n_ov]
+        Sigma, mu = (np.asarray(x) for x in ram.implied(jnp.asarray(theta)))
+        np.testing.assert_allclose(Sigma, F @ B @ S @ B.T @ F.T, atol=1e-12)
+        np.testing.assert_allclose(mu, F @ B @ mvec, atol=1e-12)
+
+
 @pytest.mark.parametrize("syntax, depth", [
     ("x1 ~~ x2; x2 ~~ x3", 0),                         # no directed path: B = I
     (HS_MODEL, 1),                                     # B = I + A
