@@ -61,7 +61,10 @@ def pattern_stats(Y, onehot, w):
     cancels). Everything that depends on the weights is then a product of w with
     data-only arrays, and a ``vmap`` over weight vectors (bootstrap draws,
     ``sem.estimation.summarize_weighted``) is one matrix product over the shared data
-    instead of one per draw."""
+    instead of one per draw. The covariances are the weights times the cases' cross
+    products (n, p²), formed once: under that ``vmap`` one (D·P, n) × (n, p²) product
+    (1000 HS bootstrap draws: 6–7 → 4 ms) where the weighted residuals were formed per
+    draw, (D, n, P, p), and contracted with the residuals."""
     count = jnp.sum(onehot, axis=0)
     r = onehot.T @ Y / jnp.where(count > 0, count, 1.0)[:, None]
     Yr = Y - onehot @ r                          # zero stays zero on missing coordinates
@@ -69,8 +72,10 @@ def pattern_stats(Y, onehot, w):
     safe = jnp.where(nP > 0, nP, 1.0)
     Ow = onehot * w[:, None]
     d = Ow.T @ Yr / safe[:, None]
-    cov = (jnp.einsum("nPi,nj->Pij", Ow[:, :, None] * Yr[:, None, :], Yr)
-           / safe[:, None, None] - d[:, :, None] * d[:, None, :])
+    n, p = Yr.shape
+    cross = (Yr[:, :, None] * Yr[:, None, :]).reshape(n, p * p)     # data only
+    cov = ((Ow.T @ cross).reshape(-1, p, p) / safe[:, None, None]
+           - d[:, :, None] * d[:, None, :])
     return nP, r + d, cov
 
 
