@@ -58,6 +58,12 @@ def _param_names(pt: pd.DataFrame) -> list[str]:
     return names
 
 
+def _check_count(value, name: str) -> None:
+    """Raise ValueError unless ``value`` is a positive integer (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
 def _moment_summary(spec, stacked: dict, S, mu):
     """The likelihood's summary of D stacked data sets from their sample moments S
     (D, p, p), mu (D, p) where every data set is complete and equally weighted (the
@@ -227,6 +233,8 @@ class Model:
         """
         from .results import SEMResults
 
+        _check_count(n_starts, "n_starts")
+        _check_count(max_iter, "max_iter")
         spec = self._spec(self._use_means(missing))
         d = self.prepare(data, missing=missing, weights=weights)
         if missing != "ml":
@@ -277,6 +285,8 @@ class Model:
         """
         from .results import SEMResults, batched_information
 
+        _check_count(n_starts, "n_starts")
+        _check_count(max_iter, "max_iter")
         spec = self._spec(self._use_means(missing))
         stacked, prepped = _data.prepare_many(datasets, spec.vars.ov, missing=missing,
                                               defvars=spec.vars.data_cols, weights=weights)
@@ -375,6 +385,7 @@ class Model:
         information as BFGS's first inverse Hessian. ``seed`` (an int or a
         ``jax.random`` key) fixes the draws; ``missing`` as in ``fit``; ``chunk`` bounds
         the draws in memory at once."""
+        _check_count(n_boot, "n_boot")
         spec = self._spec(self._use_means(missing))
         d = self.prepare(data, missing=missing)
         n = d["Y"].shape[0]
@@ -387,7 +398,8 @@ class Model:
         if full.identified and not spec.problem.positive.any():
             H0 = np.asarray(full.cov_theta) * full.nobs
         opts = maximize_weighted(spec.problem, d, W, theta0, chunk=chunk, H0=H0)
-        est = pd.DataFrame([o.theta[spec.reported] for o in opts],
+        # from one stacked array: a frame from a list of 1000 rows took 1.5 ms, this 0.4
+        est = pd.DataFrame(np.stack([o.theta[spec.reported] for o in opts]),
                            columns=[n for n, r in zip(spec.names, spec.reported) if r])
         est["converged"] = [o.converged for o in opts]
         return est

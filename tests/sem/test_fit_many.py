@@ -116,6 +116,20 @@ def test_bootstrap_by_case_weights(hs):
     np.testing.assert_allclose(a.params, b.params, atol=1e-6)
 
 
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "100"])
+def test_counts_must_be_positive_integers(hs, bad):
+    """n_boot, n_starts and max_iter: a clear error naming the argument (0 draws
+    failed deep in the batching, 2.5 silently drew 2, n_starts=0 silently ran one)."""
+    m = Model(HS_MODEL)
+    with pytest.raises(ValueError, match="n_boot must be a positive integer"):
+        m.bootstrap(hs, n_boot=bad)
+    for name in ("n_starts", "max_iter"):
+        with pytest.raises(ValueError, match=f"{name} must be a positive integer"):
+            m.fit(hs, **{name: bad})
+        with pytest.raises(ValueError, match=f"{name} must be a positive integer"):
+            m.fit_many([hs, hs], **{name: bad})
+
+
 def test_multiple_starts_keep_the_best(hs):
     res = Model(HS_MODEL).fit(hs, n_starts=8, seed=1)
     assert res.opt.replication() >= 2
