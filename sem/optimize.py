@@ -25,6 +25,20 @@ solve (0.43 → 0.20 s).
 Non-finite objective values (a covariance that is not positive definite, an I − A
 that is singular) are treated as +∞: the step shrinks until the objective is finite.
 
+**Steps judged by the derivative near the optimum.** Close to the optimum the decrease
+a step can bring, about ½ gᵀH g, falls below the round-off of f itself (on the
+Holzinger–Swineford CFA f ≈ 12, so 1e-15 relative is ~1e-14, while ‖g‖ of 1e-8 buys a
+decrease of ~1e-16). Armijo's test f(x + αd) ≤ f(x) + c₁α gᵀd is then decided by
+round-off, rejects good steps, and the run either spends iterations shrinking α or
+stops "round-off limited" with ‖g‖ above gtol. A step whose value stays within
+``FLAT`` of f(x) (relative) is therefore also accepted when its directional derivative
+meets the derivative form of Armijo's condition, gₙᵀd ≤ (2c₁ − 1) gᵀd (exact for a
+quadratic, where f(x + d) − f(x) = ½ (g + gₙ)ᵀd), and the curvature condition
+gₙᵀd ≥ σ gᵀd, which keeps out steps too short to have changed the slope (Hager &
+Zhang 2005, SIAM J. Optim. 16(1), the "approximate Wolfe" conditions, σ = 0.9). On 1000 HS bootstrap frames this took the
+fits stopping at ‖g‖∞ ≤ gtol from 934 to 999 and the mean iterations from 18.1 to
+17.2 (``bootstrap``: 17.2 → 16.5); the estimates moved by at most 1.1e-7.
+
 Status codes (``STATUS`` maps them to text):
 
 0  converged: ‖g‖∞ ≤ gtol
@@ -41,6 +55,12 @@ from typing import Callable, NamedTuple
 
 from .jaxconfig import jax, jnp
 from .linalg import cho_solve, cholesky
+
+#: relative change of f within which a step is judged by its directional derivative
+#: (``bfgs_step``): some thousand units in the last place of f
+FLAT = 1e-12
+#: the curvature condition of that judgement, gₙᵀd ≥ σ gᵀd (Hager & Zhang's σ)
+WOLFE = 0.9
 
 STATUS = {
     0: "converged",
@@ -129,7 +149,13 @@ def bfgs_step(fg: Callable, s: _State, *, gtol: float = 1e-8, gtol_loose: float 
     slope = jnp.dot(s.g, d)
     step = s.alpha * d
     fn, gn = fg(s.x + step)
-    ok = jnp.isfinite(fn) & jnp.all(jnp.isfinite(gn)) & (fn <= s.f + c1 * s.alpha * slope)
+    # Armijo, or near the optimum where f's round-off hides the decrease, Hager and
+    # Zhang's approximate Wolfe conditions (see the module docstring)
+    armijo = fn <= s.f + c1 * s.alpha * slope
+    dslope = jnp.dot(gn, d)
+    flat = ((fn - s.f <= FLAT * (1.0 + jnp.abs(s.f)))
+            & (dslope <= (2 * c1 - 1) * slope) & (dslope >= WOLFE * slope))
+    ok = jnp.isfinite(fn) & jnp.all(jnp.isfinite(gn)) & (armijo | flat)
 
     # --- accepted: BFGS update ------------------------------------------------
     y = gn - s.g

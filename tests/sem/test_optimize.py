@@ -48,3 +48,46 @@ def test_pool_reports_the_iteration_limit():
     assert np.all(np.asarray(pool.n_iter) == 6) and np.all(np.asarray(pool.status) == 2)
     ref = one_by_one(jnp.zeros((4, 4)), 6)
     np.testing.assert_allclose(pool.x, np.stack([r.x for r in ref]), rtol=1e-12)
+
+
+def _state_after_a_step(g):
+    """A BFGS state past its first step at x = 0 with f = 12, gradient g, H = I."""
+    from sem.optimize import bfgs_init
+
+    s = bfgs_init(jnp.zeros(3), jnp.eye(3))
+    return s._replace(f=jnp.asarray(12.0), g=g, Hg=g, k=jnp.asarray(5))
+
+
+@pytest.mark.parametrize("df, slope_ratio, accepted", [
+    (-1e-6, 0.5, True),      # a real decrease: Armijo
+    (3e-15, 0.5, True),      # f up by round-off, the slope halved: approximate Wolfe
+    (3e-15, 1.5, False),     # f up by round-off, but the step overshot (slope reversed)
+    (3e-15, -0.95, False),   # f up by round-off, the slope barely changed (too short)
+    (1e-9, 0.5, False),      # f up beyond round-off
+])
+def test_steps_near_the_optimum_are_judged_by_the_slope(df, slope_ratio, accepted):
+    """``bfgs_step``'s acceptance: Armijo, or within ``FLAT`` of f the approximate Wolfe
+    conditions (2c₁ − 1) gᵀd ≥ gₙᵀd ≥ σ gᵀd. d = −g here, so gₙ = −ratio · g gives
+    gₙᵀd = ratio · |g|² = −ratio · gᵀd."""
+    from sem.optimize import bfgs_step
+
+    g = jnp.asarray([1e-7, -2e-7, 5e-8])
+    s = _state_after_a_step(g)
+    new = bfgs_step(lambda x: (s.f + df, -slope_ratio * g), s)
+    moved = bool(jnp.any(new.x != s.x))
+    assert moved == accepted
+    assert int(new.fails) == (0 if accepted else 1)
+
+
+def test_bootstrap_refits_reach_the_gradient_tolerance(hs):
+    """On 200 resampled Holzinger–Swineford frames every fit stops at ‖∇f‖∞ ≤ gtol
+    (status 0). With Armijo's test alone 12 of them stopped 'round-off limited'
+    (status 1): f ≈ 12 holds the last decrease below its own round-off."""
+    from sem import Model
+    from tests.conftest import HS_MODEL
+
+    rng = np.random.default_rng(5)
+    frames = [hs.iloc[rng.integers(0, len(hs), len(hs))].reset_index(drop=True)
+              for _ in range(200)]
+    out = Model(HS_MODEL).fit_many(frames, se="none")
+    assert [r.opt.status for r in out] == [0] * 200
