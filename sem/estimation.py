@@ -513,8 +513,8 @@ def bootstrap_weights(rng, n: int, n_boot: int) -> np.ndarray:
     nonparametric bootstrap as frequency weights (one row per draw, from ``rng``)."""
     n_boot = int(n_boot)
     idx = rng.integers(0, n, (n_boot, n))      # the same stream as n_boot draws of n
-    rows = idx + np.arange(n_boot)[:, None] * n
-    return np.bincount(rows.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
+    idx += np.arange(n_boot)[:, None] * n      # row b's cases counted in bins b·n + i
+    return np.bincount(idx.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
 
 
 def weighted_stack(data: dict, W) -> dict:
