@@ -387,12 +387,12 @@ class Model:
         the draws in memory at once."""
         _check_count(n_boot, "n_boot")
         spec = self._spec(self._use_means(missing))
-        d = self.prepare(data, missing=missing)
+        # warm start every draw at the full-sample estimate, with its inverse Hessian
+        full = self.fit(data, missing=missing, information="observed", warn=False)
+        d = full.data                          # the data as ``prepare`` gives them
         n = d["Y"].shape[0]
         rng = np.random.default_rng(seed_to_int(seed))
         W = bootstrap_weights(rng, n, n_boot)
-        # warm start every draw at the full-sample estimate, with its inverse Hessian
-        full = self.fit(data, missing=missing, information="observed", warn=False)
         theta0 = full.theta
         H0 = None
         if full.identified and not spec.problem.positive.any():
