@@ -32,6 +32,26 @@ def test_unidentified_model_names_parameters(hs):
         Model("f =~ NA*x1 + x2 + x3 + x4").fit(hs)
 
 
+def test_identification_is_checked_until_a_model_passes(hs, monkeypatch):
+    """An unidentified model raises at every fit; an identified one (no definition
+    variables) is checked once, its moments' Jacobian computed at the first fit only."""
+    import sem.model as sm
+
+    bad = Model("f =~ NA*x1 + x2 + x3 + x4")
+    for _ in range(2):
+        with pytest.raises(SpecificationError, match="not identified"):
+            bad.fit(hs)
+    kinds = []
+    real = sm.compiled
+    monkeypatch.setattr(sm, "compiled", lambda prob, kind, **o: (kinds.append(kind),
+                                                                  real(prob, kind, **o))[1])
+    m = Model(HS_MODEL)
+    m.fit(hs)
+    m.fit(hs.iloc[:200])
+    m.fit_many([hs, hs.iloc[::-1]])
+    assert kinds.count("moment_jacobian") == 1
+
+
 def test_non_numeric_and_constant_and_empty_columns(hs):
     d = hs.copy()
     d["x1"] = d["x1"].astype(str) + "a"
