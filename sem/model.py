@@ -199,7 +199,7 @@ class Model:
             sub = {kk: v[:m] for kk, v in data.items() if kk != "patterns"}
             sub["patterns"] = data["patterns"]
         J = np.asarray(compiled(prob, "moment_jacobian")(
-            jnp.asarray(t), {kk: jnp.asarray(v) for kk, v in sub.items()}))
+            t, {kk: np.asarray(v) for kk, v in sub.items()}))
         if not np.all(np.isfinite(J)):
             return
         sv = np.linalg.svd(J / np.maximum(np.linalg.norm(J, axis=0), 1e-300),
@@ -380,8 +380,8 @@ class Model:
         if not pilots or (chosen != chosen[0]).any() or chosen[0] < 0:
             return starts, None
         pilot, pdata = pilots[chosen[0]]
-        jd = {k: jnp.asarray(v) for k, v in pdata.items()}
-        info = np.asarray(compiled(prob, "expected")(jnp.asarray(pilot.theta), jd))
+        jd = {k: np.asarray(v) for k, v in pdata.items()}
+        info = np.asarray(compiled(prob, "expected")(pilot.theta, jd))
         H0 = h0_from_information(prob, info[None], [np.sum(pdata["w"])])[0]
         return starts, (H0 if np.any(H0) else None)
 

@@ -74,8 +74,8 @@ class SEMResults:
             self.null_params = []
             return
         if info is None:
-            th = jnp.asarray(self.theta)
-            jd = {kk: jnp.asarray(v) for kk, v in self._summary.items()}
+            th = self.theta
+            jd = {kk: np.asarray(v) for kk, v in self._summary.items()}
             if self.information == "observed":
                 info = -np.asarray(compiled(prob, "hessian")(th, jd))
             else:
