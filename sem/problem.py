@@ -27,6 +27,14 @@ class SEMProblem:
         self.has_defvars = has_defvars
 
     def cache_key(self):
+        """A hash of the RAM entries and options (computed once: every compiled call
+        asks for it, and the hash took 40 µs)."""
+        key = self.__dict__.get("_cache_key")
+        if key is None:
+            key = self.__dict__["_cache_key"] = self._compute_cache_key()
+        return key
+
+    def _compute_cache_key(self):
         h = hashlib.sha1()
         r = self.ram
         for e in (r.A, r.S, r.m):
