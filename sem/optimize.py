@@ -35,9 +35,10 @@ stops "round-off limited" with ‖g‖ above gtol. A step whose value stays with
 meets the derivative form of Armijo's condition, gₙᵀd ≤ (2c₁ − 1) gᵀd (exact for a
 quadratic, where f(x + d) − f(x) = ½ (g + gₙ)ᵀd), and the curvature condition
 gₙᵀd ≥ σ gᵀd, which keeps out steps too short to have changed the slope (Hager &
-Zhang 2005, SIAM J. Optim. 16(1), the "approximate Wolfe" conditions, σ = 0.9). On 1000 HS bootstrap frames this took the
-fits stopping at ‖g‖∞ ≤ gtol from 934 to 999 and the mean iterations from 18.1 to
-17.2 (``bootstrap``: 17.2 → 16.5); the estimates moved by at most 1.1e-7.
+Zhang 2005, SIAM J. Optim. 16(1), the "approximate Wolfe" conditions, σ = 0.9). On
+1000 HS bootstrap frames this took the fits stopping at ‖g‖∞ ≤ gtol from 934 to 999
+and the mean iterations from 18.1 to 17.2 (``bootstrap``: 17.2 → 16.5); the estimates
+moved by at most 1.1e-7.
 
 Status codes (``STATUS`` maps them to text):
 
