@@ -51,8 +51,8 @@ row() {
     local t0 t1 rc gpu_s cpu_s="—" ratio="—" result
     t0=$(secs); "$@" > "$OUT/$name.log" 2>&1; rc=$?; t1=$(secs)
     gpu_s=$(awk "BEGIN{print $t1 - $t0}")
-    result=$(grep -E "ratio|passed|failed|replications|goal|check:" "$OUT/$name.log" \
-             | tail -n 2 | tr '\n|' '; ' | cut -c1-160)
+    result=$(grep -E "ratio|per refit|passed|failed|replications|goal|check:" "$OUT/$name.log" \
+             | tail -n 2 | tr '\n|' '; ' | cut -c1-400)
     [ $rc -ne 0 ] && result="EXIT $rc; $result"
     if [ "$cpu_too" = "1" ]; then
         t0=$(secs); JAX_PLATFORMS=cpu "$@" > "$OUT/$name.cpu.log" 2>&1; t1=$(secs)
