@@ -208,7 +208,7 @@ def test_max_split_points_and_many_levels(univariate):
 def test_a_trajmix_growth_model_is_a_node_model():
     """A single-class trajmix growth model (individual measurement times) follows the
     same protocol: the tree needs nothing else."""
-    mixture = pytest.importorskip("trajmix.mixture")
+    from trajmix import mixture
     from trajmix.datasets import load
 
     df = load("ecls_k2011")
