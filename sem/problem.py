@@ -25,16 +25,15 @@ class SEMProblem:
         self.positive = np.asarray(positive, dtype=bool)
         self.meanstructure = bool(meanstructure or has_defvars)
         self.has_defvars = has_defvars
+        # hashed once: every compiled call asks for the key, and the hash takes 40 µs
+        self._cache_key = self._hash()
 
     def cache_key(self):
-        """A hash of the RAM entries and options (computed once: every compiled call
-        asks for it, and the hash took 40 µs)."""
-        key = self.__dict__.get("_cache_key")
-        if key is None:
-            key = self.__dict__["_cache_key"] = self._compute_cache_key()
-        return key
+        """A hash of the RAM entries and options: problems with equal keys share
+        compiled code."""
+        return self._cache_key
 
-    def _compute_cache_key(self):
+    def _hash(self):
         h = hashlib.sha1()
         r = self.ram
         for e in (r.A, r.S, r.m):

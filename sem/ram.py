@@ -18,8 +18,9 @@ nilpotent and (I − A)⁻¹ = I + A + … + A^d, d the longest directed path, e
 Horner's rule in exact arithmetic; for a non-recursive model it is a linear solve.
 Measurement models whose regressions are among latent variables (no effect leaves an
 observed variable, no observed-latent covariance) take a smaller form, over the
-latent block only (``RAM.implied``). Definition variables (``data.t1*y1``) make entries of A depend on each case's data:
-``matrices(theta, defvals)`` takes that case's values.
+latent block only (``RAM.implied``). Definition variables (``data.t1*y1``) make
+entries of A depend on each case's data: ``matrices(theta, defvals)`` takes that
+case's values.
 """
 from __future__ import annotations
 
@@ -73,11 +74,15 @@ def _longest_path(adj: np.ndarray) -> int | None:
     return int(depth.max()) if n else 0
 
 
-def _horner(A, eye, depth: int):
-    """I + A + … + A^depth for a nilpotent A (longest path ``depth``) by Horner's rule,
-    from its first step I + A: A @ I would be a product of its own (on the
-    Holzinger–Swineford CFA a 12 × 12 dot per evaluation, and its transpose in the
-    gradient, 10 % of the value and gradient)."""
+def _i_minus_inverse(A, depth: int | None):
+    """(I − A)⁻¹. For a nilpotent A (longest directed path ``depth``) I + A + … + A^depth
+    by Horner's rule, from its first step I + A: A @ I would be a product of its own
+    (on the Holzinger–Swineford CFA a 12 × 12 dot per evaluation, and its transpose in
+    the gradient, 10 % of the value and gradient). With a cycle (``depth`` None) a
+    linear solve (``sem.linalg``: no LAPACK call, see there)."""
+    eye = jnp.eye(A.shape[-1], dtype=A.dtype)
+    if depth is None:
+        return solve(eye - A, eye)
     B = eye + A if depth else eye
     for _ in range(depth - 1):
         B = eye + A @ B
@@ -156,11 +161,7 @@ class RAM:
         return A, S, m
 
     def inverse_I_minus_A(self, A):
-        n = self.n_var
-        eye = jnp.eye(n, dtype=A.dtype)
-        if self.depth is not None:
-            return _horner(A, eye, self.depth)
-        return solve(eye - A, eye)          # sem.linalg: no LAPACK call (see there)
+        return _i_minus_inverse(A, self.depth)
 
     def implied_all(self, theta, defvals=None):
         """Model-implied covariance matrix and mean vector of *all* variables."""
@@ -188,17 +189,10 @@ class RAM:
         A, S, m = self.matrices(theta, defvals)
         q = self.n_ov
         if self.latent_block:
-            Bol = A[:q, q:] @ self._latent_inverse(A[q:, q:])
+            Bol = A[:q, q:] @ _i_minus_inverse(A[q:, q:], self.latent_depth)
             return S[:q, :q] + (Bol @ S[q:, q:]) @ Bol.T, m[:q] + Bol @ m[q:]
         Bo = self.inverse_I_minus_A(A)[:q]
         return (Bo @ S) @ Bo.T, Bo @ m
-
-    def _latent_inverse(self, All):
-        """(I − A_ll)⁻¹ of the latent block, by the rule ``inverse_I_minus_A`` uses."""
-        eye = jnp.eye(All.shape[0], dtype=All.dtype)
-        if self.latent_depth is None:
-            return solve(eye - All, eye)
-        return _horner(All, eye, self.latent_depth)
 
     def jacobian_terms(self, theta):
         """∂Σ/∂θ and ∂μ/∂θ of the observed moments in closed form, as rank-one terms.
