@@ -46,16 +46,38 @@ def sample_moments_many(stacked: dict, datas: list) -> tuple[np.ndarray, np.ndar
     then they are the biased moments of the likelihood's summary as well."""
     Y = stacked["Y"]
     if complete_and_unweighted(stacked):
-        def piece(idx):                  # numpy releases the GIL: pieces on threads
-            # over (D, p, n), contiguous when Y is ``prepare_many``'s transposed view
-            # (1000 HS frames: 7 ms in one piece, against 9 ms over (D, n, p))
-            Z = np.swapaxes(Y[idx], 1, 2)
-            mu = Z.mean(axis=2)
-            Zc = Z - mu[:, :, None]
-            return np.matmul(Zc, np.swapaxes(Zc, 1, 2)) / Y.shape[1], mu
-        return map_chunks(piece, Y.shape[0])
+        return map_chunks(lambda idx: _centred_moments(Y, idx), Y.shape[0])
     S, mu = zip(*(sample_moments(d) for d in datas))
     return np.stack(S), np.stack(mu)
+
+
+#: data sets per block of ``_centred_moments``: a block's centred copy stays in cache
+MOMENT_BLOCK = 32
+
+
+def _centred_moments(Y: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Biased covariances (len(idx), p, p) and means of the data sets ``Y[idx]``.
+
+    Over (D, p, n), contiguous when Y is ``prepare_many``'s transposed view, and in
+    blocks of ``MOMENT_BLOCK`` data sets centred into one reused buffer: the product
+    then reads the centred values from cache. 1000 HS frames (301 x 9) on one thread:
+    10.2 ms centring all at once (a 22 MB temporary), 6.3 ms in blocks."""
+    Z = np.swapaxes(Y, 1, 2)
+    n = Z.shape[2]
+    S = np.empty((len(idx), Z.shape[1], Z.shape[1]))
+    mu = np.empty((len(idx), Z.shape[1]))
+    buf = np.empty((min(MOMENT_BLOCK, len(idx)),) + Z.shape[1:])
+    for lo in range(0, len(idx), MOMENT_BLOCK):
+        hi = min(lo + MOMENT_BLOCK, len(idx))
+        i, j = idx[lo], idx[hi - 1]
+        # map_chunks' pieces are runs of consecutive data sets (but the padded last)
+        block = Z[i:j + 1] if j - i == hi - 1 - lo else Z[idx[lo:hi]]
+        Zc = buf[:hi - lo]
+        np.mean(block, axis=2, out=mu[lo:hi])
+        np.subtract(block, mu[lo:hi, :, None], out=Zc)
+        np.matmul(Zc, np.swapaxes(Zc, 1, 2), out=S[lo:hi])
+    S /= n
+    return S, mu
 
 
 def table_rows(pt: pd.DataFrame) -> list:

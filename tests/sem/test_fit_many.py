@@ -161,6 +161,29 @@ def test_batched_start_values_equal_one_at_a_time(hs):
     assert many[2][spec.names.index("textual~~textual")] == 0.05
 
 
+def test_stacked_moments_equal_numpy_frame_by_frame():
+    """The blocked moments of complete stacks (``_centred_moments``: blocks of 32 data
+    sets centred into a reused buffer, pieces on threads, a padded last piece) equal
+    ``np.cov(bias=True)`` and the mean of each data set, for 75 data sets (two full
+    blocks and a partial one) and for a single one."""
+    from sem.data import prepare_many
+    from sem.starts import sample_moments_many
+
+    rng = np.random.default_rng(3)
+    names = list("abcd")
+    for D in (75, 1):
+        frames = [pd.DataFrame(rng.normal(size=(40, 4)) * [1, 2, 3, 1e3] + [0, 5, -7, 1e4],
+                               columns=names) for _ in range(D)]
+        stacked, prepped = prepare_many(frames, names)
+        S, mu = sample_moments_many(stacked, prepped)
+        assert S.shape == (D, 4, 4) and mu.shape == (D, 4)
+        for i, f in enumerate(frames):
+            x = f.to_numpy()
+            np.testing.assert_allclose(S[i], np.cov(x, rowvar=False, bias=True),
+                                       rtol=1e-12)
+            np.testing.assert_allclose(mu[i], x.mean(0), rtol=1e-13)
+
+
 def test_initial_inverse_hessians_from_information():
     """Σw·I⁻¹ where I is usable; zeros (BFGS's scaled identity) where it is not finite,
     singular or indefinite; None for transformed parameters."""
