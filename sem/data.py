@@ -64,10 +64,13 @@ def numeric_block(data: pd.DataFrame, names, *, allow_missing: bool,
             col = col.astype(float)
         if not pd.api.types.is_numeric_dtype(col):
             bad = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()]
-            example = repr(bad.iloc[0]) if len(bad) else "?"
-            raise DataError(
-                f"{what} '{v}' is not numeric (dtype {col.dtype}, e.g. value {example}); "
-                "recode it as numbers first")
+            if len(bad):
+                raise DataError(
+                    f"{what} '{v}' is not numeric (dtype {col.dtype}, e.g. value "
+                    f"{bad.iloc[0]!r}); recode it as numbers first")
+            raise DataError(       # numbers stored as text or categories
+                f"{what} '{v}' is not numeric (dtype {col.dtype}, though its values "
+                "read as numbers); convert it first, e.g. with .astype(float)")
         x = col.to_numpy(dtype=float, na_value=np.nan)
         if np.isinf(x).any():
             rows = np.nonzero(np.isinf(x))[0][:5].tolist()
@@ -199,41 +202,52 @@ def column_values(data: pd.DataFrame, loc: int):
     return data.iloc[:, loc].array
 
 
+#: frames joined and checked at a time by ``_stack_complete`` (a block stays in cache)
+STACK_BLOCK = 32
+
+
 def _stack_complete(frames, names):
     """(D, n, p) values of complete, finite, non-constant numeric columns, or None
     when any frame needs ``prepare``'s checks (and its error messages).
 
-    The array returned is the transposed view of a C-contiguous (D, p, n) array: each
-    column is written as one contiguous row, and the checks and the sample moments
-    run over contiguous memory. On 1000 HS bootstrap frames (301 x 9): writing
-    columns straight into (D, n, p) (stride p) and checking there took 36 ms, this
-    16 ms; the sample moments on this layout 9 ms, on a C-contiguous (D, n, p) 20 ms.
-    Every consumer takes the view as an (n, p) array (a jitted call copies it).
+    The array returned is the transposed view of a C-contiguous (D, p, n) array, so
+    the checks and the sample moments run over contiguous memory (on 1000 HS
+    bootstrap frames, 301 x 9: checking a (D, n, p) array of stride p took 36 ms,
+    this layout 16 ms; the moments 9 against 20 ms). Every consumer takes the view as
+    an (n, p) array (a jitted call copies it).
 
     The columns' positions are looked up once for all frames with equal column
-    labels (one ``Index.equals`` per frame)."""
+    labels (one ``Index.equals`` per frame); the D·p columns are gathered into one
+    list, checked as a whole (type, dtype kind, length: three set comprehensions) and
+    joined ``STACK_BLOCK`` frames at a time by ``np.concatenate``, each block checked
+    for finite, non-constant values while it is in cache. Writing the columns one by
+    one into the stack (a numpy assignment per column, 9000 here) took 15 ms, this
+    13 (one join of all, checked afterwards, 14)."""
     if not frames or not all(isinstance(f, pd.DataFrame) for f in frames):
         return None
     n, p = len(frames[0]), len(names)
     if n <= p or any(len(f) != n for f in frames):
         return None
-    Yt = np.empty((len(frames), p, n))
+    arrays = []
     cols = locs = None
-    for i, f in enumerate(frames):
+    for f in frames:
         if f.columns is not cols and not (cols is not None and f.columns.equals(cols)):
             cols = f.columns
             if not cols.is_unique or any(v not in cols for v in names):
                 return None
-            locs = list(enumerate(cols.get_loc(v) for v in names))
-        row = Yt[i]
-        for j, loc in locs:
-            x = column_values(f, loc)
-            if not isinstance(x, np.ndarray) or x.ndim != 1 or x.dtype.kind not in "fiu":
-                return None
-            row[j] = x
-    # a constant column equals its first value throughout (np.ptp was 6x slower)
-    if not np.isfinite(Yt).all() or (Yt == Yt[:, :, :1]).all(axis=2).any():
+            locs = [cols.get_loc(v) for v in names]
+        arrays.extend(column_values(f, loc) for loc in locs)
+    if ({type(x) for x in arrays} != {np.ndarray}
+            or not {x.dtype.kind for x in arrays} <= set("fiu")
+            or {x.shape for x in arrays} != {(n,)}):
         return None
+    Yt = np.empty((len(frames), p, n))
+    for lo in range(0, len(frames), STACK_BLOCK):     # each block checked in cache
+        block = Yt[lo:lo + STACK_BLOCK]
+        np.concatenate(arrays[lo * p:(lo + len(block)) * p], out=block.reshape(-1))
+        # a constant column equals its first value throughout (np.ptp was 6x slower)
+        if not np.isfinite(block).all() or (block == block[:, :, :1]).all(axis=2).any():
+            return None
     return Yt.transpose(0, 2, 1)
 
 

@@ -55,7 +55,11 @@ def test_identification_is_checked_until_a_model_passes(hs, monkeypatch):
 def test_non_numeric_and_constant_and_empty_columns(hs):
     d = hs.copy()
     d["x1"] = d["x1"].astype(str) + "a"
-    with pytest.raises(DataError, match="'x1' is not numeric"):
+    with pytest.raises(DataError, match="'x1' is not numeric .*e.g. value '3.3333333a'"):
+        Model(HS_MODEL).fit(d)
+    d = hs.copy()
+    d["x1"] = d["x1"].astype(str)          # numbers as text: say how to convert them
+    with pytest.raises(DataError, match=r"'x1' is not numeric .*\.astype\(float\)"):
         Model(HS_MODEL).fit(d)
     d = hs.copy()
     d["x2"] = 3.0
