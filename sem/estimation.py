@@ -38,6 +38,8 @@ _CACHES: list[dict] = [_COMPILED]
 
 
 def to_unconstrained(problem, theta):
+    """θ → u: the log of the parameters kept positive, elementwise over the last axis
+    (any leading axes: one start, (S, k) starts or (D, S, k))."""
     pos = np.asarray(problem.positive)
     theta = np.asarray(theta, dtype=float)
     if not pos.any():
@@ -374,10 +376,12 @@ def _pick(problem, res, n_obs) -> list[Optimum]:
     theta = np.asarray(to_theta(problem, x[rows, b]))
     grad_max = np.max(np.abs(np.asarray(res.grad)[rows, b]), axis=-1)
     n_iter = np.asarray(res.n_iter)[rows, b]
-    return [Optimum(theta=theta[i], llf=float(llfs[i, b[i]]), status=int(status[i, b[i]]),
-                    n_iter=int(n_iter[i]), converged=bool(conv[i, b[i]]),
-                    start_llfs=llfs[i], start_status=status[i],
-                    grad_max=float(grad_max[i])) for i in range(len(b))]
+    # Python scalars through ``tolist`` (one call per field, not float() per element)
+    fields = zip(llfs[rows, b].tolist(), status[rows, b].tolist(), n_iter.tolist(),
+                 conv[rows, b].tolist(), grad_max.tolist())
+    return [Optimum(theta=theta[i], llf=llf, status=st, n_iter=it, converged=cv,
+                    start_llfs=llfs[i], start_status=status[i], grad_max=gm)
+            for i, (llf, st, it, cv, gm) in enumerate(fields)]
 
 
 def _H0(problem, H0):
@@ -432,7 +436,7 @@ def maximize(problem, data: dict, starts, *, max_iter: int = 2000, gtol: float =
         precondition = getattr(problem, "precondition", False)
     if H0 is None and precondition:
         H0 = jacobi_H0(problem, starts[0], data)
-    U0 = np.stack([to_unconstrained(problem, s) for s in starts])
+    U0 = to_unconstrained(problem, starts)
     fn = compiled(problem, "starts", max_iter=max_iter, gtol=gtol, polish=polish)
     res = fn(U0, {k: np.asarray(v) for k, v in data.items()}, _H0(problem, H0))
     res = jax.tree_util.tree_map(lambda a: np.asarray(a)[None], jax.device_get(res))
@@ -487,7 +491,7 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
         precondition = getattr(problem, "precondition", False)
     if H0 is None and precondition:
         H0 = jacobi_H0(problem, starts[0, 0], {k: np.asarray(v)[0] for k, v in data.items()})
-    U0 = np.stack([[to_unconstrained(problem, s) for s in ss] for ss in starts])
+    U0 = to_unconstrained(problem, starts)        # elementwise: all (D, S, k) at once
     if batch_size == "auto":
         batch_size = default_batch_size(np.shape(data["w"])[1], problem.n_params)
     per_set = H0 is not None and np.ndim(H0) == 3

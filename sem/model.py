@@ -333,8 +333,10 @@ class Model:
             infos = batched_information(spec, work, opts, information, missing, se,
                                         chunk=chunk)
             inverted = invert_information_many(infos)
+        nobs = np.asarray(stacked["w"]).sum(axis=1).tolist()
         out = [SEMResults(self, spec, prepped[i], opts[i], information=information,
-                          se=se, missing=missing, info=infos[i], inverted=inverted[i])
+                          se=se, missing=missing, info=infos[i], inverted=inverted[i],
+                          nobs=nobs[i])
                for i in range(len(prepped))]
         if warn:
             n_bad = sum(not r.converged for r in out)

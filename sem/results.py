@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+import functools
 from functools import cached_property
 
 import numpy as np
@@ -39,11 +40,21 @@ def batched_information(spec, stacked, opts, information, missing, se="standard"
                                 chunk))
 
 
+@functools.lru_cache(maxsize=None)
+def _no_cov(k: int) -> np.ndarray:
+    """The (k, k) NaN covariance of a fit without standard errors, one read-only array
+    shared by every such result (``fit_many(se="none")`` makes thousands)."""
+    a = np.full((k, k), np.nan)
+    a.setflags(write=False)
+    return a
+
+
 class SEMResults:
     """Results of ``Model.fit`` (statsmodels-like attributes, lavaan-like tables)."""
 
     def __init__(self, model, spec, data, opt, *, information=None, se="standard",
-                 missing="error", info=None, inverted=None, level=0.95, summary=None):
+                 missing="error", info=None, inverted=None, level=0.95, summary=None,
+                 nobs=None):
         self.model, self.spec, self.data, self.opt = model, spec, data, opt
         # the likelihood's statistics (``sem.estimation.summarize_one``) stand in for
         # the data in the information matrices; per-case scores need the data
@@ -53,10 +64,11 @@ class SEMResults:
         self.theta = np.asarray(opt.theta, dtype=float)
         # with fixed.x, lavaan's log-likelihood is conditional on the exogenous
         # covariates: the joint one minus their (saturated) marginal part
-        self._ll_x = block_loglik(data, self._xcols) if self._xcols else 0.0
+        self._ll_x = block_loglik(data, self._xcols) if spec.vars.ov_x else 0.0
         self.llf = float(opt.llf) - self._ll_x
         self.converged = bool(opt.converged)
-        self.nobs = float(np.sum(data["w"]))
+        # ``fit_many`` passes the totals of all its data sets, summed at once
+        self.nobs = float(np.sum(data["w"]) if nobs is None else nobs)
         self._vcov(info, inverted)
 
     @property
@@ -69,7 +81,7 @@ class SEMResults:
         spec, prob = self.spec, self.spec.problem
         k = prob.n_params
         if self.se_type == "none":
-            self.cov_theta = np.full((k, k), np.nan)
+            self.cov_theta = _no_cov(k)
             self.identified = True
             self.null_params = []
             return

@@ -42,12 +42,17 @@ def test_fit_many_equals_single_fits_and_does_not_recompile():
         np.testing.assert_allclose(r.params, one.params, atol=1e-6)
         np.testing.assert_allclose(r.bse, one.bse, atol=1e-6)
         assert r.llf == pytest.approx(one.llf, abs=1e-6)
+        assert r.nobs == one.nobs == 300 and r.aic == pytest.approx(one.aic, abs=1e-5)
+        assert type(r.opt.status) is int and type(r.opt.converged) is bool
     assert all(r.converged for r in many + again)
     assert list(many[0].params.index) == list(many[3].params.index)
     # estimates only: the same estimates, no information matrices
     est = m.fit_many(data, se="none")
     np.testing.assert_array_equal(est[4].params, many[4].params)
     assert est[4].bse.isna().all() and est[4].llf == many[4].llf
+    assert est[4].nobs == 300
+    with pytest.raises(ValueError, match="read-only"):   # shared by the results
+        est[4].cov_theta[0, 0] = 1.0
 
 
 def test_fit_many_starts_near_a_pilot_fit_only_where_that_is_better():
