@@ -35,6 +35,22 @@ def test_fast_path_equals_prepare_frame_by_frame():
             np.testing.assert_array_equal(each[i][k], one[k])
 
 
+def test_fast_path_reads_frames_whose_columns_differ_in_order_and_type():
+    """Column positions are looked up again when a frame's labels differ; integer and
+    float columns, mixed across frames, are joined as floats; more frames than one
+    joined block (``STACK_BLOCK``) are read in order."""
+    fs = frames(D=sd.STACK_BLOCK + 5)
+    fs[3] = fs[3][["label", "c", "a", "b"]]               # another column order
+    fs[4]["b"] = fs[4]["b"].astype(float)                  # float where others are int
+    fs[5]["a"] = np.round(fs[5]["a"] * 100).astype(np.int32)
+    assert sd._stack_complete(fs, NAMES) is not None         # the fast path takes them
+    stacked, each = sd.prepare_many(fs, NAMES)
+    assert stacked["Y"].dtype == float and stacked["Y"].shape == (len(fs), 30, 3)
+    for i, f in enumerate(fs):
+        np.testing.assert_array_equal(stacked["Y"][i], f[NAMES].to_numpy(dtype=float))
+        np.testing.assert_array_equal(each[i]["Y"], sd.prepare(f, NAMES)["Y"])
+
+
 def test_column_values_private_and_public_paths_agree(monkeypatch):
     f = frames(1)[0]
     locs = [f.columns.get_loc(v) for v in NAMES]
