@@ -1,8 +1,8 @@
 """``SEMResults``: estimates, standard errors, fit measures and a lavaan-like summary."""
 from __future__ import annotations
 
-import warnings
 import functools
+import warnings
 from functools import cached_property
 
 import numpy as np
