@@ -186,7 +186,10 @@ def main(argv=None):
     s_warm, s_per, s_reused, x2, have_peer = None, [], [], None, True
     for r in range(args.rounds):
         for kind, call in zip(kinds, calls):
-            ours[kind].append(timed(call)[0] / args.boot)
+            # the mean of three calls, so that both sides of a round's ratio average
+            # over a like stretch of wall time (semopy's refits take 0.2-0.4 s a round;
+            # one 40-100 ms call made the rounds' range mostly trajmix's own noise)
+            ours[kind].append(timed(call, reps=3)[0] / args.boot)
         peer = _semopy_times(args.boot, args.semopy_fits, warm=(r == 0)) if have_peer else None
         if peer is None:
             have_peer = False
