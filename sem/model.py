@@ -333,7 +333,8 @@ class Model:
             infos = batched_information(spec, work, opts, information, missing, se,
                                         chunk=chunk)
             inverted = invert_information_many(infos)
-        nobs = np.asarray(stacked["w"]).sum(axis=1).tolist()
+        # the summaries carry each data set's total weight (D, 1); the data their weights
+        nobs = np.asarray(work["w"]).sum(axis=1).tolist()
         out = [SEMResults(self, spec, prepped[i], opts[i], information=information,
                           se=se, missing=missing, info=infos[i], inverted=inverted[i],
                           nobs=nobs[i])
