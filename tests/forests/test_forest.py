@@ -56,7 +56,10 @@ def test_reproducible_and_independent_of_batching(vignette, lgcm, forest):
 
 
 def test_dask_executor_gives_the_same_forest(vignette, lgcm, forest):
-    distributed = pytest.importorskip("dask.distributed")
+    distributed = pytest.importorskip(
+        "dask.distributed",
+        reason="dask is the optional [distributed] extra; the [test] extra that "
+               "`make test` installs includes it, so the suite runs this test")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
