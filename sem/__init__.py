@@ -5,11 +5,12 @@ Every model in trajmix is a pure function from a parameter vector to per-case
 log-likelihood contributions; estimation and inference are written once, here.
 """
 from . import jaxconfig  # noqa: F401  (float64 and the XLA workaround, first)
-from .errors import BoundaryWarning, ConvergenceWarning, DataError, SpecificationError
+from .errors import (BoundaryWarning, ConvergenceWarning, DataError, DataWarning,
+                     SpecificationError)
 from .model import Model
 from .partable import build_partable
 from .results import SEMResults
 
 __all__ = ["Model", "SEMResults", "build_partable", "SpecificationError", "DataError",
-           "ConvergenceWarning", "BoundaryWarning"]
+           "ConvergenceWarning", "BoundaryWarning", "DataWarning"]
 __version__ = "0.1.0"

@@ -15,6 +15,10 @@ class DataError(ValueError):
     """Input data that cannot be used as given."""
 
 
+class DataWarning(UserWarning):
+    """Input data were changed to be usable (e.g. cases dropped), as the message says."""
+
+
 class ConvergenceWarning(UserWarning):
     """The optimiser stopped before meeting its convergence criteria."""
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import data as _data
-from .errors import ConvergenceWarning, SpecificationError
+from .errors import ConvergenceWarning, DataError, DataWarning, SpecificationError
 from .estimation import (apply_in_chunks, bootstrap_weights, compiled, h0_from_information,
                          maximize, maximize_many, maximize_weighted, random_starts,
                          seed_to_int, summarize_many, summarize_one)
@@ -73,6 +73,46 @@ def _moment_summary(spec, stacked: dict, S, mu):
     if spec.problem.has_defvars or not complete_and_unweighted(stacked):
         return None
     return spec.problem.summary_of_moments(S, mu, stacked["w"].sum(axis=1))
+
+
+def _complete_on_covariates(spec, data, weights, missing):
+    """(data, weights, what was dropped: {} or rows and columns): under FIML with ``fixed_x`` the rows
+    with a missing exogenous covariate are dropped, as lavaan does (its likelihood is
+    conditional on the covariates, which such a row lacks). Anything that is not a
+    DataFrame holding every covariate is left to ``prepare``'s checks."""
+    x = list(spec.vars.ov_x)
+    if (missing != "ml" or not x or not isinstance(data, pd.DataFrame)
+            or not set(x) <= set(data.columns)):
+        return data, weights, {}
+    na = data[x].isna().to_numpy()
+    miss = na.any(axis=1)
+    if not miss.any():
+        return data, weights, {}
+    cols = [v for v, a in zip(x, na.any(0)) if a]
+    if miss.all():
+        raise DataError(f"every row misses a value of the exogenous covariate(s) {cols}; "
+                        "with fixed_x=True (the likelihood is conditional on them) no row "
+                        "is left: use Model(..., fixed_x=False)")
+    if weights is not None:
+        weights = np.asarray(weights)
+        if weights.shape[:1] == miss.shape:    # else ``prepare`` names the mismatch
+            weights = weights[~miss]
+    return data.loc[~miss], weights, {"rows": int(miss.sum()), "cols": set(cols)}
+
+
+def _warn_dropped(dropped: list[dict], spec) -> None:
+    """One warning for the rows ``_complete_on_covariates`` dropped from each data set."""
+    dropped = [d for d in dropped if d]
+    if not dropped:
+        return
+    cols = [v for v in spec.vars.ov_x if any(v in d["cols"] for d in dropped)]
+    rows = sum(d["rows"] for d in dropped)
+    where = f" of {len(dropped)} data sets" if len(dropped) > 1 else ""
+    warnings.warn(
+        f"{rows} cases{where} were deleted due to missing values in the exogenous "
+        f"covariate(s) {cols}, while fixed_x=True (as lavaan does); "
+        "Model(..., fixed_x=False) keeps them, treating the covariates as random",
+        DataWarning, stacklevel=3)
 
 
 class Model:
@@ -247,6 +287,8 @@ class Model:
         _check_count(n_starts, "n_starts")
         _check_count(max_iter, "max_iter")
         spec = self._spec(self._use_means(missing))
+        data, weights, dropped = _complete_on_covariates(spec, data, weights, missing)
+        _warn_dropped([dropped], spec)
         d = self.prepare(data, missing=missing, weights=weights)
         if missing != "ml":
             _data.check_sample_covariance(d, spec.vars.ov)
@@ -299,6 +341,14 @@ class Model:
         _check_count(n_starts, "n_starts")
         _check_count(max_iter, "max_iter")
         spec = self._spec(self._use_means(missing))
+        if missing == "ml" and spec.vars.ov_x:
+            datasets = list(datasets)
+            weights = [None] * len(datasets) if weights is None else list(weights)
+            dropped = []
+            for i, (f, w) in enumerate(zip(datasets, weights)):
+                datasets[i], weights[i], d = _complete_on_covariates(spec, f, w, missing)
+                dropped.append(d)
+            _warn_dropped(dropped, spec)
         stacked, prepped = _data.prepare_many(datasets, spec.vars.ov, missing=missing,
                                               defvars=spec.vars.data_cols, weights=weights)
         if stacked["patterns"].shape[1] > 1 and not spec.problem.meanstructure:

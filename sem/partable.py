@@ -15,7 +15,8 @@ on the models in ``tests/sem/test_partable.py``):
   ``~``, not an indicator) are free (``auto.cov.y``);
 * ``fixed_x=True``: observed exogenous covariates (right of ``~`` only) have their
   (co)variances and means fixed at the sample values (``exo=1``) and do not count as
-  model parameters;
+  model parameters; with ``fixed_x=False`` their variances *and covariances* are free
+  parameters (a block after the other variances, as lavaan's);
 * with a mean structure, observed intercepts are free and latent means fixed to 0.
 
 Columns: ``id lhs op rhs user free label ustart exo data line``. ``free`` numbers the
@@ -46,6 +47,8 @@ class Variables:
     lv_x: tuple[str, ...]      # exogenous latent variables
     ov_ind: tuple[str, ...]    # observed indicators
     data_cols: tuple[str, ...]  # definition-variable columns
+    #: observed exogenous covariates whose (co)variances are free (fixed_x=False)
+    ov_x_free: tuple[str, ...] = ()
 
     @property
     def all(self) -> tuple[str, ...]:
@@ -61,6 +64,16 @@ def _ordered_unique(items):
     return out
 
 
+def _exogenous_observed(stmts: list[Statement], ov) -> list[str]:
+    """Observed exogenous covariates: right of ``~`` only (never left of ``~`` with a
+    predictor, never an indicator), in order of first appearance."""
+    ind = {t.var for s in stmts if s.op == "=~" for t in s.terms}
+    y = {l for s in stmts if s.op == "~" and any(t.var != "1" for t in s.terms)
+         for l in s.lhs}
+    x = _ordered_unique(t.var for s in stmts if s.op == "~" for t in s.terms if t.var != "1")
+    return [v for v in x if v in ov and v not in y and v not in ind]
+
+
 def _variables(stmts: list[Statement], fixed_x: bool) -> Variables:
     lv = _ordered_unique(l for s in stmts if s.op == "=~" for l in s.lhs)
     names = []
@@ -72,12 +85,12 @@ def _variables(stmts: list[Statement], fixed_x: bool) -> Variables:
     ind = _ordered_unique(t.var for s in stmts if s.op == "=~" for t in s.terms)
     y = set(l for s in stmts if s.op == "~" and any(t.var != "1" for t in s.terms)
             for l in s.lhs)
-    x = _ordered_unique(t.var for s in stmts if s.op == "~" for t in s.terms if t.var != "1")
-    ov_x = [v for v in x if v in ov and v not in y and v not in ind] if fixed_x else []
+    exo = tuple(_exogenous_observed(stmts, ov))
     lv_x = [v for v in lv if v not in y]
     data_cols = _ordered_unique(t.data for s in stmts for t in s.terms if t.data)
-    return Variables(tuple(ov), tuple(lv), tuple(ov_x), tuple(lv_x),
-                     tuple(v for v in ind if v in ov), tuple(data_cols))
+    return Variables(tuple(ov), tuple(lv), exo if fixed_x else (), tuple(lv_x),
+                     tuple(v for v in ind if v in ov), tuple(data_cols),
+                     () if fixed_x else exo)
 
 
 def _row(lhs, op, rhs, user, label="", ustart=np.nan, free=True, exo=0, data="", line=0,
@@ -150,8 +163,11 @@ def build_partable(
              for f in vars_.lv}
     single = {t.var for s in stmts if s.op == "=~" for t in s.terms
               if n_ind[s.lhs[0]] == 1 and t.var not in lv_set}
+    # with fixed_x=False the exogenous covariates' (co)variances are free, in a block
+    # of their own after the other variances (as lavaan's parTable)
+    x_free = vars_.ov_x_free
     for v in vars_.ov:
-        if v in vars_.ov_x:
+        if v in vars_.ov_x or v in x_free:
             continue
         if v in single:
             add(_row(v, "~~", v, 0, ustart=0.0, free=False))
@@ -176,10 +192,13 @@ def build_partable(
     for i, a in enumerate(pure_y):
         for b in pure_y[i + 1:]:
             add(_row(a, "~~", b, 0))
-    # exogenous observed covariates: fixed at sample values
+    # exogenous observed covariates: fixed at sample values, or free (fixed_x=False)
     for i, a in enumerate(vars_.ov_x):
         for b in vars_.ov_x[i:]:
             add(_row(a, "~~", b, 0, exo=1))
+    for i, a in enumerate(x_free):
+        for b in x_free[i:]:
+            add(_row(a, "~~", b, 0))
     if meanstructure:
         for v in vars_.ov:
             add(_row(v, "~1", "", 0, exo=int(v in vars_.ov_x)))

@@ -244,14 +244,17 @@ class SEMResults:
                               "bic": -2 * self.llf + k * np.log(self.nobs)})
         ov = list(spec.vars.ov)
         xcols = self._xcols
-        ycols = [i for i in range(len(ov)) if i not in xcols]
+        # lavaan's baseline keeps the covariances among free exogenous covariates
+        # (fixed_x=False): that block is saturated, everything else independent
+        xfree = [ov.index(v) for v in spec.vars.ov_x_free]
+        ycols = [i for i in range(len(ov)) if i not in xcols and i not in xfree]
         ll_sat, S, ybar, _ = unrestricted(d)
         ll_sat -= self._ll_x
-        ll_base = independence_loglik(d, ycols)
-        p, px = len(ov), len(xcols)
+        ll_base = independence_loglik(d, ycols) + block_loglik(d, xfree)
+        p, px, q = len(ov), len(xcols), len(xfree)
         means = spec.problem.meanstructure
         n_mom = p * (p + 1) // 2 - px * (px + 1) // 2 + ((p - px) if means else 0)
-        npar_base = (p - px) * (2 if means else 1)
+        npar_base = (p - px) * (2 if means else 1) + q * (q - 1) // 2
         C, m = (np.asarray(a) for a in self._implied_all())
         k = spec.ram.n_ov
         Sigma = C[:k, :k]

@@ -108,6 +108,7 @@ def start_values(pt, vars_, S: np.ndarray, mu: np.ndarray, std_lv: bool) -> np.n
         return start_values(pt, vars_, S[None], mu[None], std_lv)[0]
     rows = table_rows(pt) if isinstance(pt, pd.DataFrame) else pt
     ov_idx = {v: i for i, v in enumerate(vars_.ov)}
+    x_free = set(vars_.ov_x_free)
     D = S.shape[0]
     k = max((int(r.free) for r in rows), default=0)
     theta = np.zeros((D, k))
@@ -162,7 +163,7 @@ def start_values(pt, vars_, S: np.ndarray, mu: np.ndarray, std_lv: bool) -> np.n
         elif r.op == "~~":
             a, b = r.lhs, r.rhs
             if a in ov_idx and b in ov_idx:
-                if r.exo:
+                if r.exo or (a in x_free and b in x_free):   # covariates: sample values
                     v = s(a, b)
                 elif a == b:
                     v = 0.5 * s(a, a)

@@ -44,3 +44,10 @@ dump(sem("y4 ~ a*x1 + x2; y8 ~ b*y4 + x1; ab := a*b", data = pd), "path")
 # lavaan's default optimizer tolerance leaves PD's estimates ~1e-4 from the optimum
 # (its logl is 2e-8 below ours); a tight run is the precise reference.
 dump(sem(PD, data = pd, optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 10000)), "pd_tight")
+# fixed.x with a covariate missing under FIML: lavaan deletes those cases (x1 misses in
+# 36 rows) and warns; fixed.x = FALSE frees the covariates' variances and covariances
+XM <- "x4 ~ x1 + ageyr; x7 ~ x4 + x1"
+dump(suppressWarnings(sem(XM, data = hsm, missing = "ml")), "xmiss_fiml")
+dump(sem(XM, data = hsm, missing = "ml", fixed.x = FALSE), "randomx_fiml")
+dump(sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6
+          textual ~ visual + ageyr + sex; x9 ~ ageyr", data = hs, fixed.x = FALSE), "randomx")

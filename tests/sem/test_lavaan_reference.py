@@ -1,5 +1,7 @@
 """Estimates, standard errors, standardized solutions and fit measures against lavaan
 0.6.14 (reference CSVs written by tests/data/make_lavaan_reference.R)."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -131,3 +133,53 @@ def test_results_api(hs_fit):
     assert "Latent Variables" in text and "visual =~" in text
     fs = r.predict()
     assert fs.shape == (301, 3) and abs(fs["visual"].mean()) < 1e-10
+
+
+XM_MODEL = "x4 ~ x1 + ageyr; x7 ~ x4 + x1"
+FIT_KEYS = ("npar", "logl", "unrestricted.logl", "chisq", "df", "baseline.chisq",
+            "baseline.df", "cfi", "tli", "rmsea", "srmr", "aic", "bic")
+
+
+def _matches(res, name, atol=1e-5):
+    m = merged(res, name)
+    np.testing.assert_allclose(m["est"], m["est_ref"], atol=atol)
+    np.testing.assert_allclose(m["se"], m["se_ref"], atol=atol)
+    np.testing.assert_allclose(m["std.all"], m["std.all_ref"], atol=atol)
+    ref, fm = fitref(name), res.fit_measures
+    for k in FIT_KEYS:
+        assert fm[k] == pytest.approx(ref[k], rel=1e-6, abs=1e-5), k
+
+
+def test_fiml_with_missing_covariate_drops_cases_as_lavaan(hs_missing):
+    """fixed_x=True under FIML: rows whose exogenous covariate is missing are deleted
+    with a warning (lavaan: "36 cases were deleted due to missing values in exogenous
+    variable(s), while fixed.x = TRUE"); before, they were kept and the estimates
+    differed from lavaan's by up to 0.25."""
+    from sem import DataError, DataWarning
+    with pytest.warns(DataWarning, match=r"36 cases were deleted .* covariate\(s\) \['x1'\]"):
+        res = Model(XM_MODEL).fit(hs_missing, missing="ml")
+    assert res.nobs == 265 == hs_missing["x1"].notna().sum()
+    _matches(res, "xmiss_fiml")
+    # fit_many says it once for all data sets; a covariate-complete list says nothing
+    with pytest.warns(DataWarning, match=r"72 cases of 2 data sets were deleted .* \['x1'\]"):
+        many = Model(XM_MODEL).fit_many([hs_missing, hs_missing], missing="ml")
+    assert [r.nobs for r in many] == [265, 265]
+    np.testing.assert_allclose(many[1].params, res.params, atol=1e-7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        Model(XM_MODEL).fit(hs_missing.dropna(subset=["x1"]), missing="ml")
+    with pytest.raises(DataError, match=r"every row misses .* \['x1'\].*fixed_x=False"):
+        Model(XM_MODEL).fit(hs_missing.assign(x1=np.nan), missing="ml")
+
+
+def test_fixed_x_false_frees_covariate_covariances(hs, hs_missing):
+    """fixed_x=False: the covariates' variances *and covariances* are free (lavaan's
+    parTable; trajmix had left ageyr ~~ sex out, fixing it to 0), and the baseline
+    model keeps that block saturated (lavaan's baseline.df)."""
+    res = Model("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6\n"
+                "textual ~ visual + ageyr + sex; x9 ~ ageyr", fixed_x=False).fit(hs)
+    assert "ageyr~~sex" in res.params.index
+    _matches(res, "randomx")
+    fiml = Model(XM_MODEL, fixed_x=False).fit(hs_missing, missing="ml")  # keeps all rows
+    assert fiml.nobs == len(hs_missing)
+    _matches(fiml, "randomx_fiml")
