@@ -246,7 +246,9 @@ def parse(text: str) -> list[Statement]:
             if op == ":=" and not _NAME_RE.match(lhs_txt):
                 raise _err(f"'{lhs_txt}' is not a valid name for a defined parameter",
                            ln, col + 1)
-            out.append(Statement([lhs_txt], op, expression=rhs_txt, line=ln))
+            # the expression without blanks, as lavaan's parameter table holds it
+            out.append(Statement([lhs_txt], op, expression="".join(rhs_txt.split()),
+                                 line=ln))
             continue
         lhs = []
         for name, off in _split_top(lhs_txt, "+"):

@@ -53,3 +53,11 @@ def test_syntax_errors_name_line_and_position(text, where):
 def test_empty_model():
     with pytest.raises(SpecificationError, match="empty"):
         parse("  # nothing\n")
+
+
+def test_defined_expression_is_stored_without_blanks_as_lavaan():
+    """lavaan's parTable holds ``total := c + a*b`` as rhs "c+a*b"; tables merged with
+    lavaan's on (lhs, op, rhs) need the same text."""
+    from sem.partable import build_partable
+    pt, _ = build_partable("y ~ c*x + a*m\nm ~ b*x\ntotal := c + a * b")
+    assert pt.loc[pt["op"] == ":=", "rhs"].tolist() == ["c+a*b"]
