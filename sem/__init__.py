@@ -7,10 +7,11 @@ log-likelihood contributions; estimation and inference are written once, here.
 from . import jaxconfig  # noqa: F401  (float64 and the XLA workaround, first)
 from .errors import (BoundaryWarning, ConvergenceWarning, DataError, DataWarning,
                      SpecificationError)
+from .compare import lrt
 from .model import Model
 from .partable import build_partable
 from .results import SEMResults
 
-__all__ = ["Model", "SEMResults", "build_partable", "SpecificationError", "DataError",
+__all__ = ["Model", "SEMResults", "lrt", "build_partable", "SpecificationError", "DataError",
            "ConvergenceWarning", "BoundaryWarning", "DataWarning"]
 __version__ = "0.1.0"

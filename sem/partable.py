@@ -135,6 +135,7 @@ def build_partable(
         rows.append(r)
 
     defined, equalities = [], []
+    measured = set()     # factors whose first indicator (over all statements) is seen
     for s in stmts:
         if s.op == ":=":
             defined.append(s)
@@ -152,9 +153,12 @@ def build_partable(
                         f"line {s.line}: '{lhs}' is regressed on itself")
                 free = t.fixed is None and t.data is None
                 ustart = t.fixed if t.fixed is not None else np.nan
-                if (op == "=~" and i == 0 and auto_fix_first and not std_lv
+                # the marker is the factor's first indicator, not each statement's
+                if (op == "=~" and lhs not in measured and auto_fix_first and not std_lv
                         and t.fixed is None and not t.free_forced and t.data is None):
                     free, ustart = False, 1.0
+                if op == "=~":
+                    measured.add(lhs)
                 add(_row(lhs, op, rhs, 1, t.label, ustart, free, 0, t.data, s.line, t.start))
 
     lv_set = set(vars_.lv)

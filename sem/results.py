@@ -214,6 +214,23 @@ class SEMResults:
         w.loc[se == 0, ["z", "pvalue"]] = np.nan
         return pd.concat([base, w], axis=1)
 
+    @property
+    def rsquare(self) -> pd.Series:
+        """R² of every endogenous variable (one with a directed effect into it),
+        observed first, then latent: 1 − residual variance / model-implied variance
+        (lavaan's ``lavInspect(fit, "r2")``). Not with definition variables (each
+        case has its own implied variance)."""
+        if self.spec.problem.has_defvars:
+            raise NotImplementedError("R² with definition variables (the implied "
+                                      "variances differ by case)")
+        ram = self.spec.ram
+        C, _ = self._implied_all()
+        _, S, _ = self._jit("matrices", lambda: ram.matrices)(jnp.asarray(self.theta))
+        endo = sorted(set(ram.A.rows.tolist()))
+        C, S = np.asarray(C), np.asarray(S)
+        return pd.Series([1.0 - S[i, i] / C[i, i] for i in endo],
+                         index=[ram.names[i] for i in endo], name="r2")
+
     # -- admissibility --------------------------------------------------------------
     @property
     def heywood(self) -> list[str]:

@@ -51,3 +51,19 @@ dump(suppressWarnings(sem(XM, data = hsm, missing = "ml")), "xmiss_fiml")
 dump(sem(XM, data = hsm, missing = "ml", fixed.x = FALSE), "randomx_fiml")
 dump(sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6
           textual ~ visual + ageyr + sex; x9 ~ ageyr", data = hs, fixed.x = FALSE), "randomx")
+# R² (lavInspect "r2") of the PD tutorial model (tight, as pd_tight) and the path model
+r2 <- function(fit, name) {
+  v <- lavInspect(fit, "r2")
+  write.csv(data.frame(variable = names(v), r2 = as.numeric(v)),
+            sprintf("lavaan_%s_r2.csv", name), row.names = FALSE)
+}
+r2(sem(PD, data = pd, optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 10000)),
+   "pd")
+r2(sem("y4 ~ a*x1 + x2; y8 ~ b*y4 + x1; ab := a*b", data = pd), "path")
+# anova (chi-square difference tests) of three nested HS CFAs; visual's loading on x9
+# comes in a second statement (its marker stays x1)
+a <- cfa(HS, data = hs)
+b <- cfa(HS, data = hs, orthogonal = TRUE)
+c <- cfa(paste(HS, "; visual =~ x9"), data = hs)
+tab <- as.data.frame(anova(a, b, c))
+write.csv(cbind(model = rownames(tab), tab), "lavaan_hs_anova.csv", row.names = FALSE)
