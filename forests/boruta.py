@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .setup import default_covariates
+from .setup import covariate_names
 
 CONFIRMED, REJECTED, TENTATIVE = "confirmed", "rejected", "tentative"
 
@@ -93,10 +93,8 @@ def boruta(forest, data=None, *, max_runs: int = 30, alpha: float = 0.05,
         frame = data.reset_index(drop=True)
     if hasattr(forest, "covariates_"):
         names = list(forest.covariates_)
-    elif forest.covariates is not None:
-        names = list(forest.covariates)
     else:
-        names = default_covariates(forest.model, frame)
+        names = covariate_names(forest.model, frame, forest.covariates)
     decision = {c: TENTATIVE for c in names}
     hits = dict.fromkeys(names, 0)
     runs = dict.fromkeys(names, 0)
@@ -113,7 +111,12 @@ def boruta(forest, data=None, *, max_runs: int = 30, alpha: float = 0.05,
         aug = frame.copy()
         for c in active:
             s = _shadow_name(c, set(aug.columns))
-            aug[s] = frame[c].to_numpy()[rng.permutation(len(frame))]
+            # permute through pandas so that the shadow keeps the column's dtype: an
+            # ordered Categorical stays ordered (with its category order); through
+            # numpy it became an unordered covariate, tested over 2^(L-1) - 1
+            # bipartitions instead of L - 1 ordered splits
+            perm = rng.permutation(len(frame))
+            aug[s] = frame[c].iloc[perm].set_axis(aug.index)
             shadows[c] = s
         # a new forest with the same settings (and the same executor: no deep copy)
         params = dict(forest.get_params(deep=False),

@@ -209,6 +209,14 @@ class SEMForest(BaseEstimator):
         vi, base = _imp.permutation_importance(self._shared.fitter, self.trees_, values,
                                                self.covariates_, seed)
         self.importance_per_tree_, self.baseline_deviance_ = vi, base
+        if not any(t.split_covariates() for t in self.trees_):
+            s = self.settings_.resolve(self._shared.fitter.k)
+            n_in = float(np.median(self.inbag_.sum(1)))
+            warnings.warn(
+                f"no tree of the forest split, so every variable importance is NaN: "
+                f"each tree grows on about {n_in:g} cases (min_N = {s.min_N:g}, "
+                f"min_bucket = {s.min_bucket:g}); lower min_N / min_bucket, use more "
+                "data, or check alpha", UserWarning, stacklevel=2)
         self.variable_importance_ = _imp.aggregate(vi, base, self.aggregate, self.scale)
         return self.variable_importance_
 

@@ -16,8 +16,10 @@ covariate), the cases routed again, and
 A covariate that tree t does not use has VI_{t,c} = NA. Aggregation over trees
 (``aggregate``) by the mean (semtree's default) or the median (semtree issue #93),
 over the trees that use the covariate (``omit_na=True``, semtree's default) or with NA
-counted as 0; ``scale="relative_baseline"`` reports 100 · VI_{t,c} / D_t (semtree's
-``relative.baseline``).
+counted as 0; ``scale="relative_baseline"`` reports 100 · VI_{t,c} / |D_t| (semtree's
+``relative.baseline`` divides by D_t itself; the deviance of continuous data is
+negative whenever the densities exceed 1 — small-scale outcomes such as Ventricles /
+ICV — and dividing by it would flip the sign of every importance).
 
 The log-likelihood of every case under every node of a tree is one batched evaluation
 (nodes × cases), so the permutations themselves only re-route cases.
@@ -98,7 +100,7 @@ def aggregate(per_tree: pd.DataFrame, baseline: pd.Series, how: str = "mean",
         raise SpecificationError(f"scale must be one of {SCALES}, got {scale!r}")
     vi = per_tree
     if scale == "relative_baseline":
-        vi = 100.0 * vi.div(baseline, axis=0)
+        vi = 100.0 * vi.div(baseline.abs(), axis=0)   # |D_t|: keeps the sign of VI
     if not omit_na:
         vi = vi.fillna(0.0)
     out = vi.mean(axis=0) if how == "mean" else vi.median(axis=0)

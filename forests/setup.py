@@ -64,6 +64,16 @@ def default_covariates(model, frame: pd.DataFrame) -> list:
     return [c for c in frame.columns if c not in used]
 
 
+def covariate_names(model, frame: pd.DataFrame, covariates) -> list:
+    """The covariates as a list of column names: None → every non-model column; a
+    single name (a string) → that column, not its characters."""
+    if covariates is None:
+        return default_covariates(model, frame)
+    if isinstance(covariates, str):
+        return [covariates]
+    return list(covariates)
+
+
 def _check_protocol(model):
     for attr in ("prepare", "problem", "start"):
         if not callable(getattr(model, attr, None)):
@@ -131,7 +141,7 @@ def setup(model, frame, covariates, *, prepare_options=None, n_starts: int = 1,
           seed: int = 0, max_iter: int = 500, sequential: bool = False) -> Shared:
     frame, data, exact = prepare(model, frame, prepare_options)
     n = len(frame)
-    names = default_covariates(model, frame) if covariates is None else list(covariates)
+    names = covariate_names(model, frame, covariates)
     covs = encode_covariates(frame, names, model_variables=model_variables(model))
     pad_covariates(covs, np.asarray(data["w"]).shape[0])
     problem = model.problem(data)

@@ -153,3 +153,19 @@ def test_rows_without_outcomes_are_rejected_with_a_clear_message(small, lgcm):
     tree = SEMTree(lgcm, covariates=["P1"], method="score",
                    prepare_options=dict(missing="ml")).fit(df.drop(index=3))
     assert tree.root_split_ == "P1"
+
+
+def test_a_single_covariate_name_is_not_split_into_characters(small, lgcm):
+    # covariates="P1" used to become ["P", "1"]: "covariates 'P', '1' not found"
+    tree = SEMTree(lgcm, covariates="P1", method="score", max_depth=1).fit(small)
+    assert tree.covariates_ == ["P1"] and tree.root_split_ == "P1"
+
+
+def test_a_forest_whose_trees_never_split_says_why(small, lgcm):
+    # 30 cases: each tree's subsample of 19 is at most min_N = max(20, 5k) = 30, so no
+    # tree splits and every importance is NaN — this used to pass silently
+    with pytest.warns(UserWarning, match=r"no tree of the forest split.*about 19 cases "
+                                         r"\(min_N = 30"):
+        f = SEMForest(lgcm, covariates=["P1", "Noise"], n_trees=3, method="score",
+                      progress=False).fit(small.iloc[:30])
+    assert f.variable_importance_.isna().all()

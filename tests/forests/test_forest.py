@@ -39,7 +39,7 @@ def test_importance_aggregations(forest):
     med = forest.variable_importance(aggregate="median")
     assert med["P1"] == pytest.approx(vi["P1"].median())
     rel = forest.variable_importance(scale="relative_baseline")
-    assert rel["P1"] == pytest.approx((100 * vi["P1"] / base).mean())
+    assert rel["P1"] == pytest.approx((100 * vi["P1"] / base.abs()).mean())
     zero = forest.variable_importance(omit_na=False)
     assert zero["Noise"] == pytest.approx(vi["Noise"].fillna(0).mean())
 
@@ -145,3 +145,43 @@ def test_boruta_rough_fix_decides_tentatives_by_medians():
     assert fixed.table["rough_fix"].tolist() == [False, True, True, False]
     assert fixed.selected == ["a", "b"]
     assert table["decision"].tolist()[1] == "tentative"      # the original is untouched
+
+
+def test_boruta_shadows_keep_the_covariate_type(vignette, lgcm):
+    """A shadow must be tested like its covariate: an ordered Categorical's shadow was
+    built through numpy and became an unordered covariate (all bipartitions of its
+    levels instead of the ordered splits), which inflates the shadow importances."""
+    kinds = []
+
+    class Recording(SEMForest):
+        def fit(self, data, **kw):
+            out = super().fit(data, **kw)
+            kinds.append(dict(self.covariate_kinds_))
+            levels = list(self._covs["shadow_grade"].levels)
+            kinds[-1]["levels"] = levels
+            return out
+
+    rng = np.random.default_rng(1)
+    grade = pd.Categorical(rng.choice(["low", "mid", "high", "top"], len(vignette)),
+                           categories=["low", "mid", "high", "top"], ordered=True)
+    df = vignette.assign(grade=grade)
+    f = Recording(lgcm, covariates=["P1", "grade"], n_trees=2, mtry=1, method="score",
+                  importance=False, seed=0, progress=False)
+    f.boruta(df, max_runs=1, n_trees=2)
+    assert kinds and kinds[0]["shadow_grade"] == "ordered"
+    assert kinds[0]["levels"] == ["low", "mid", "high", "top"]
+    assert kinds[0]["shadow_P1"] == kinds[0]["P1"]
+
+
+def test_relative_importance_keeps_its_sign_when_the_deviance_is_negative():
+    """The OOB deviance −2ℓ of small-scale continuous outcomes is negative (densities
+    above 1); dividing by it flipped the sign: an informative covariate (VI > 0) came
+    out with a negative relative importance."""
+    from forests.importance import aggregate
+
+    per_tree = pd.DataFrame({"a": [5.0, 3.0, np.nan], "b": [-1.0, 0.5, 2.0]})
+    base = pd.Series([-200.0, -100.0, 400.0])
+    rel = aggregate(per_tree, base, scale="relative_baseline")
+    assert rel["a"] == pytest.approx((100 * 5 / 200 + 100 * 3 / 100) / 2)     # 2.5, 3
+    assert rel["b"] == pytest.approx((-0.5 + 0.5 + 0.5) / 3)
+    assert rel["a"] > 0
