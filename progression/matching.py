@@ -47,6 +47,11 @@ def check_complete(d4: pd.DataFrame, forecast: pd.DataFrame, min_months: int) ->
     if absent:
         parts.append(f"{len(absent)} D4 subject(s) have no forecast: RID "
                      f"{ids(absent, 20)}")
+        have = {str(_plain(r)) for r in counts.index}
+        if any(str(_plain(r)) in have for r in absent):
+            parts[-1] += (f" (the two tables write RID differently: D4 as "
+                         f"{d4['RID'].dtype}, the forecast as {forecast['RID'].dtype}, "
+                          "e.g. text against numbers; convert one of them)")
     if short:
         months = pd.DatetimeIndex(sorted(forecast["Forecast Date"].unique()))
         lines = []

@@ -199,6 +199,8 @@ def check_forecast(forecast: pd.DataFrame) -> pd.DataFrame:
     with a warning naming the subjects.
     """
     require_columns(forecast, FORECAST_COLUMNS, "forecast table")
+    if len(forecast) == 0:
+        raise DataError("the forecast table has no rows")
     f = forecast.loc[:, list(FORECAST_COLUMNS)].reset_index(drop=True).copy()
     rid = f["RID"]
     if rid.isna().any():
@@ -245,6 +247,8 @@ def check_d4(d4: pd.DataFrame, *, check_units: bool = True) -> pd.DataFrame:
     ``Ventricles`` value above 1 is an error: D4 holds Ventricles / ICV.
     """
     require_columns(d4, D4_COLUMNS, "D4 table")
+    if len(d4) == 0:
+        raise DataError("the D4 table has no rows: there is nothing to evaluate")
     d = d4.loc[:, list(D4_COLUMNS)].reset_index(drop=True).copy()
     rid = d["RID"]
     if rid.isna().any():

@@ -124,3 +124,19 @@ def test_d4_date_needed_only_with_its_target():
     d4.loc[2, "ScanDate"] = np.nan
     with pytest.raises(DataError, match=r"'ScanDate' is missing for RID \[3\]"):
         evaluate_forecast(d4, fc)
+
+
+def test_empty_tables_are_data_errors(perfect):
+    d4, fc = perfect
+    # an empty D4 used to fail deep inside pandas (TypeError on a StringArray)
+    with pytest.raises(DataError, match="D4 table has no rows"):
+        evaluate_forecast(d4.iloc[:0], fc)
+    with pytest.raises(DataError, match="forecast table has no rows"):
+        evaluate_forecast(d4, fc.iloc[:0])
+
+
+def test_rid_written_as_text_in_one_table_is_explained(perfect):
+    d4, fc = perfect
+    with pytest.raises(DataError, match=r"no forecast: RID \[1, 2.*write RID "
+                                        r"differently: D4 as \w+, the forecast as int64"):
+        evaluate_forecast(d4.assign(RID=d4["RID"].astype(str)), fc)
