@@ -81,13 +81,32 @@ def _check_times(T: np.ndarray, mask: np.ndarray, ids, t_names=None) -> None:
                 + (f" (columns {t_names})" if t_names else ""))
 
 
+def _weights(weights, n: int) -> np.ndarray:
+    """Case weights: one finite, non-negative number per person, not all 0."""
+    try:
+        w = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise DataError(f"weights must be numbers, one per person ({e})") from None
+    if w.ndim != 1 or len(w) != n:
+        raise DataError(f"weights must have one value per person ({n}), got shape "
+                        f"{w.shape}")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        rows = np.nonzero(bad)[0]
+        raise DataError(f"weights must be finite and >= 0; {len(rows)} are not (persons "
+                        f"{rows[:5].tolist()}{' ...' if len(rows) > 5 else ''})")
+    if not w.sum() > 0:
+        raise DataError("the weights are all 0")
+    return w
+
+
 def _finish(Y, T, mask, ids, Xg, Xe, Z, weights) -> dict:
     empty = ~mask.any(1)
     if empty.any():
         bad = [ids[i] for i in np.nonzero(empty)[0][:10]]
         raise DataError(f"{int(empty.sum())} persons have no observed outcome (ids {bad}); "
                         "drop them first")
-    w = np.ones(len(Y)) if weights is None else np.asarray(weights, dtype=float)
+    w = np.ones(len(Y)) if weights is None else _weights(weights, len(Y))
     return dict(Y=np.where(mask, Y, 0.0), T=np.where(mask, np.nan_to_num(T), 0.0),
                 mask=mask, Xg=Xg, Xe=Xe, Z=np.where(mask[..., None], np.nan_to_num(Z), 0.0),
                 w=w)
@@ -130,6 +149,11 @@ def from_long(df: pd.DataFrame, id: str, time: str, outcome: str, *, gating=(),
               experts=(), tvc=(), weights=None) -> GrowthData:
     """Long data (one row per visit); persons are padded to the most visits."""
     check_columns(df, [id, time, outcome] + list(gating) + list(experts) + list(tvc))
+    if df[id].isna().any():
+        rows = np.nonzero(df[id].isna().to_numpy())[0]
+        raise DataError(f"id column '{id}' is missing in {len(rows)} rows (rows "
+                        f"{rows[:5].tolist()}{' ...' if len(rows) > 5 else ''}); every "
+                        "visit needs the person's id")
     d = df.sort_values([id, time], kind="stable")
     y = numeric_block(d, [outcome], allow_missing=True, what="outcome")[:, 0]
     t = numeric_block(d, [time], allow_missing=False, what="time", allow_constant=True)[:, 0]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sem.errors import SpecificationError
 from sem.estimation import seed_to_int
 from sem.jaxconfig import jnp
 
@@ -93,20 +94,27 @@ def blrt(small, large, n_boot: int = 99, *, n_starts: int = 5, seed=0) -> dict:
                 LR_boot=lrb)
 
 
-def enumerate_classes(data, y=None, t=None, *, k_max: int = 4, curve="bilinear_spline",
+def enumerate_classes(data, y=None, t=None, *, id=None, time=None, outcome=None,
+                      weights=None, k_max: int = 4, curve="bilinear_spline",
                       gating=None, experts=None, n_starts: int = 20, seed=0,
                       blrt_draws: int = 0, progress: bool = True, **model_options
                       ) -> ClassEnumeration:
     """Fit K = 1..k_max classes (``GrowthMixture`` arguments pass through) and
-    tabulate the fit statistics; ``blrt_draws > 0`` adds the bootstrap LRT."""
+    tabulate the fit statistics; ``blrt_draws > 0`` adds the bootstrap LRT. Data as
+    in ``GrowthMixture.fit``: wide (``y``, ``t``) or long (``id``, ``time``,
+    ``outcome``)."""
     from tqdm.auto import tqdm
+
+    if isinstance(k_max, bool) or not isinstance(k_max, (int, np.integer)) or k_max < 1:
+        raise SpecificationError(f"k_max must be a whole number >= 1, got {k_max!r}")
 
     rows, fits = [], {}
     bar = tqdm(range(1, k_max + 1), desc="classes", disable=not progress)
     for K in bar:
         m = GrowthMixture(curve, K, gating=gating if K > 1 else None, experts=experts,
                           **model_options)
-        r = m.fit(data, y, t, n_starts=n_starts, seed=seed, warn=False)
+        r = m.fit(data, y, t, id=id, time=time, outcome=outcome, weights=weights,
+                  n_starts=n_starts, seed=seed, warn=False)
         fits[K] = r
         share = r.posterior.to_numpy().mean(0).min()
         row = dict(K=K, n_params=r.n_params, logL=r.llf, AIC=r.aic, BIC=r.bic,

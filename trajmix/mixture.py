@@ -26,6 +26,28 @@ from .problem import GrowthProblem, canonical_signs, permute_classes
 from .starts import PseudoFactors, class_start, gating_start, kmeans
 
 EXPERT_LIKELIHOODS = ("joint", "conditional")
+ORDERS = ("auto", "share", "none")
+
+
+def _names(v, what: str) -> list:
+    """A list of column names; a single name given as a string is one name (not a
+    sequence of one-letter names)."""
+    if v is None:
+        return []
+    if isinstance(v, str):
+        return [v]
+    try:
+        out = list(v)
+    except TypeError:
+        raise SpecificationError(f"{what} must be a list of column names, got "
+                                 f"{v!r}") from None
+    bad = [x for x in out if not isinstance(x, str)]
+    if bad:
+        raise SpecificationError(f"{what} must be column names (strings), got {bad!r}")
+    dup = sorted({x for x in out if out.count(x) > 1})
+    if dup:
+        raise SpecificationError(f"{what} lists {dup} more than once")
+    return out
 
 
 class GrowthMixture:
@@ -58,8 +80,12 @@ class GrowthMixture:
             raise SpecificationError(
                 f"experts_likelihood must be one of {EXPERT_LIKELIHOODS}, "
                 f"got {experts_likelihood!r}")
-        if int(n_classes) < 1:
-            raise SpecificationError("n_classes must be at least 1")
+        if (isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer))
+                or n_classes < 1):
+            raise SpecificationError(f"n_classes must be a whole number >= 1, got "
+                                     f"{n_classes!r}")
+        gating, experts = _names(gating, "gating"), _names(experts, "experts")
+        invariant = _names(invariant, "invariant")
         bad = set(invariant) - {"psi", "theta"}
         if bad:
             raise SpecificationError(f"invariant may contain 'psi' and 'theta', not {bad}")
@@ -117,6 +143,16 @@ class GrowthMixture:
             raise SpecificationError(
                 f"the {self.curve.name} curve has {self.curve.q} growth factors and needs at "
                 f"least {need} occasions; the data have {gd.J}")
+        # every class needs more persons than growth factors, or its growth-factor
+        # covariance cannot be estimated (and a fit would report a 'converged'
+        # degenerate solution)
+        n_used = int(np.sum(np.asarray(gd.arrays["w"]) > 0))
+        if n_used < self.n_classes * need:
+            raise _data.DataError(
+                f"{n_used} persons are too few for {self.n_classes} class"
+                f"{'es' if self.n_classes > 1 else ''} of the {self.curve.name} curve: each "
+                f"class needs at least {need} persons ({self.curve.q} growth factors + 1), "
+                f"so at least {self.n_classes * need} in all")
         return gd
 
     def problem(self, data=None) -> GrowthProblem:
@@ -205,31 +241,66 @@ class GrowthMixture:
 
     def embed(self, result, arrays=None) -> np.ndarray:
         """θ of this model that reproduces a nested fit ``result`` (same curve and
-        number of classes, fewer covariates): shared blocks are copied, new gating
-        slopes and expert effects start at 0, new covariate distributions at the
+        number of classes, a subset of the covariates): shared blocks are copied
+        (gating and expert coefficients matched by covariate name), new gating slopes
+        and expert effects start at 0, and the covariates' class distributions are
+        copied when the expert covariates are the same, else start at the
         posterior-weighted class moments of the covariates. Fitting the finite mixture
         first and starting the covariate models here is what the authors' OpenMx code
         does; since the nested model's optimum is then reachable, adding covariates
-        can never lower the log-likelihood."""
+        can never lower the log-likelihood (comparing like with like: a joint experts
+        model's log-likelihood includes log f(x_e))."""
         other = result.model
         if other.curve != self.curve or other.n_classes != self.n_classes:
             raise SpecificationError("embed needs a fit with the same curve and classes")
+        extra = {"gating": sorted(set(other.gating) - set(self.gating)),
+                 "experts": sorted(set(other.experts) - set(self.experts))}
+        if any(extra.values()) or other._tvc_names() != self._tvc_names():
+            raise SpecificationError(
+                "embed needs a nested fit: its covariates must be a subset of this "
+                f"model's (it has {', '.join(f'{k} {v}' for k, v in extra.items() if v)}"
+                f"{'; different time-varying covariates' if other._tvc_names() != self._tvc_names() else ''})")
+        if other.experts and other.experts_likelihood != self.experts_likelihood:
+            raise SpecificationError(
+                f"embed: the fit's experts_likelihood is {other.experts_likelihood!r}, "
+                f"this model's {self.experts_likelihood!r}")
+        if set(self.invariant) - set(other.invariant):
+            raise SpecificationError(
+                f"embed: this model shares {sorted(set(self.invariant) - set(other.invariant))} "
+                "across classes, the fit does not")
         arrays = result.data.arrays if arrays is None else arrays
         lay, olay = self.layout, other.layout
         theta = np.zeros(lay.size)
+        oth = np.asarray(result.theta, dtype=float)
         post = result.posterior.to_numpy()
+        same_x = olay.joint and set(other.experts) == set(self.experts) and lay.pe > 0
+        xi = [other.experts.index(x) for x in self.experts] if same_x else []
         for b in lay.blocks:
             sl = slice(b.start, b.start + b.size)
             ob = olay.find(b.name, b.cls if b.cls is not None else 0)
             if b.name == "gate":
                 G = np.zeros((lay.K - 1, 1 + lay.pg))
-                og = np.asarray(result.theta[ob.start:ob.start + ob.size]).reshape(
-                    olay.K - 1, -1)
+                og = oth[ob.start:ob.start + ob.size].reshape(olay.K - 1, -1)
                 G[:, 0] = og[:, 0]
                 for j, name in enumerate(self.gating):
                     if name in other.gating:
                         G[:, 1 + j] = og[:, 1 + other.gating.index(name)]
                 theta[sl] = G.ravel()
+            elif b.name == "beta":
+                B = np.zeros(b.shape)
+                if ob is not None:
+                    oB = oth[ob.start:ob.start + ob.size].reshape(ob.shape)
+                    for j, name in enumerate(self.experts):
+                        if name in other.experts:
+                            B[:, j] = oB[:, other.experts.index(name)]
+                theta[sl] = B.ravel()
+            elif b.name == "mux" and same_x:
+                theta[sl] = oth[ob.start:ob.start + ob.size][xi]
+            elif b.name == "phi" and same_x:
+                oL = np.zeros((olay.pe, olay.pe))
+                oL[olay.tri_e] = oth[ob.start:ob.start + ob.size]
+                Phi = (oL @ oL.T)[np.ix_(xi, xi)]
+                theta[sl] = np.linalg.cholesky(Phi)[lay.tri_e]
             elif b.name in ("mux", "phi"):
                 w = post[:, b.cls] / post[:, b.cls].sum()
                 X = arrays["Xe"]
@@ -240,7 +311,7 @@ class GrowthMixture:
                     S = ((X - mu) * w[:, None]).T @ (X - mu)
                     theta[sl] = np.linalg.cholesky(S + 1e-9 * np.eye(len(mu)))[lay.tri_e]
             elif ob is not None and ob.size == b.size:
-                theta[sl] = result.theta[ob.start:ob.start + ob.size]
+                theta[sl] = oth[ob.start:ob.start + ob.size]
         return theta
 
     def _check_start(self, arrays, theta):
@@ -265,6 +336,7 @@ class GrowthMixture:
         """
         from .results import GrowthMixtureResults
 
+        _check_fit_options(n_starts if start is None else 1, se, order, max_iter)
         gd = self.prepare(data, y, t, id=id, time=time, outcome=outcome, weights=weights)
         prob = self.problem()
         if start is not None:
@@ -302,6 +374,7 @@ class GrowthMixture:
         from .labels import match_to_reference
         from .results import GrowthMixtureResults, batched_information
 
+        _check_fit_options(n_starts if starts is None else 1, se, "none", max_iter)
         gds = [d if isinstance(d, _data.GrowthData) else
                self.prepare(d, y, t, id=id, time=time, outcome=outcome) for d in datasets]
         stacked = _data.stack(gds)
@@ -372,3 +445,18 @@ class GrowthMixture:
             p = lay.unpack_class(jnp.asarray(theta), k)
             out.append(float(self.curve.mean_curve(jnp.array([tm]), p["nl"], p["alpha"])[0]))
         return np.array(out)
+
+
+def _check_fit_options(n_starts, se, order, max_iter) -> None:
+    """Refuse bad fitting options before any work (a typo would otherwise be found
+    only after the fit, or silently ignored)."""
+    if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) \
+            or n_starts < 1:
+        raise SpecificationError(f"n_starts must be a whole number >= 1, got {n_starts!r}")
+    if se not in ("standard", "robust", "none"):
+        raise SpecificationError(f"se must be 'standard', 'robust' or 'none', got {se!r}")
+    if order not in ORDERS:
+        raise SpecificationError(f"order must be one of {ORDERS}, got {order!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) \
+            or max_iter < 1:
+        raise SpecificationError(f"max_iter must be a whole number >= 1, got {max_iter!r}")

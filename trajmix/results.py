@@ -229,17 +229,26 @@ class GrowthMixtureResults:
 
     # -- trajectories -----------------------------------------------------------------
     def trajectories(self, times=None) -> pd.DataFrame:
-        """Class mean trajectories (at covariate means for expert models)."""
+        """Class mean trajectories. With expert covariates in the joint model each
+        class's curve is at its own covariate means μx_k, i.e. the class's marginal
+        mean trajectory (the curve of the reported ``mean_orig`` factor means); in the
+        conditional model, at the (weighted) sample means of the expert covariates.
+        Time-varying covariates are set to 0."""
         arrays = self.data.arrays
         if times is None:
             obs = arrays["T"][arrays["mask"]]
             times = np.linspace(obs.min(), obs.max(), 50)
         lay, curve = self.model.layout, self.model.curve
         out = {"time": np.asarray(times)}
-        xbar = arrays["Xe"].mean(0) if lay.pe else None
+        w = np.asarray(arrays["w"], dtype=float)
+        xbar = (w @ arrays["Xe"]) / w.sum() if lay.pe else None
         for k in range(lay.K):
             p = lay.unpack_class(jnp.asarray(self.theta), k)
-            eta = p["alpha"] + (p["beta"] @ jnp.asarray(xbar) if lay.pe else 0.0)
+            if lay.pe:
+                x = p["mux"] if lay.joint else jnp.asarray(xbar)
+                eta = p["alpha"] + p["beta"] @ x
+            else:
+                eta = p["alpha"]
             out[f"class{k + 1}"] = np.asarray(curve.mean_curve(jnp.asarray(times), p["nl"],
                                                                eta))
         return pd.DataFrame(out)

@@ -13,8 +13,9 @@ times t_ij = s_j + U(−Δ, Δ) for the inner occasions (the first and last fixe
 authors' generator ``getDat``); y_ij = Λ(t_ij; γ_c) η + κ_c z_ij + ε_ij, ε ~ N(0, θ_c).
 Missing outcomes: ``missing="mcar"`` deletes each occasion after the first with
 probability ``p_missing``; ``"mar"`` makes a person drop out after occasion j with
-probability logistic(a + b·z-score of y_ij), calibrated so that about ``p_missing`` of
-the occasions after the first are missing — missing at random given the observed past.
+probability logistic(a + z-score of y_ij), with a calibrated so that the expected share
+of missing occasions after the first is ``p_missing`` — missing at random given the
+observed past.
 """
 from __future__ import annotations
 
@@ -114,6 +115,25 @@ def simulate(model, theta, n: int, *, J: int = 10, times=None, jitter: float = 0
         raise SpecificationError("n must be at least 1")
     grid = np.arange(J, dtype=float) if times is None else np.asarray(times, float)
     J = len(grid)
+    if grid.ndim != 1 or J < 2 or not np.all(np.isfinite(grid)):
+        raise SpecificationError(f"times must be a list of at least 2 finite occasions, "
+                                 f"got {np.asarray(times).tolist() if times is not None else J}")
+    if np.any(np.diff(grid) <= 0):
+        raise SpecificationError(f"times must be strictly increasing, got {grid.tolist()}")
+    jitter = float(jitter or 0.0)
+    if jitter < 0:
+        raise SpecificationError(f"jitter must be >= 0, got {jitter}")
+    if jitter and J > 2:
+        # inner occasions move by U(−Δ, Δ), the first and last stay: neighbours
+        # must not be able to swap, or the data would have non-increasing times
+        half = np.r_[0.0, np.full(J - 2, jitter), 0.0]
+        gap = np.diff(grid) - half[:-1] - half[1:]
+        if np.any(gap <= 0):
+            j = int(np.argmax(gap <= 0))
+            raise SpecificationError(
+                f"jitter {jitter:g} lets occasions {j + 1} and {j + 2} (times "
+                f"{grid[j]:g} and {grid[j + 1]:g}) swap; use a jitter below "
+                f"{(np.diff(grid) / np.maximum(np.sign(half[:-1]) + np.sign(half[1:]), 1)).min():g}")
     T = np.tile(grid, (n, 1))
     if jitter and J > 2:
         T[:, 1:-1] += rng.uniform(-jitter, jitter, (n, J - 2))
@@ -188,12 +208,18 @@ def _apply_missing(Y, mechanism, p, rng):
         Y[drop] = np.nan
         return Y
     if mechanism == "mar":
-        # dropout after occasion j with probability logistic(a + z-score of y_ij):
-        # depends on the observed past only (MAR); a is set so that a constant
-        # hazard h0 = logistic(a) would leave a share p of the later occasions missing
-        h0 = brentq(lambda h: np.mean(1 - (1 - h) ** np.arange(1, J)) - p, 1e-9, 1 - 1e-9)
-        a = np.log(h0 / (1 - h0))
+        # dropout after occasion j with probability h_ij = logistic(a + z-score of
+        # y_ij): it depends on the observed past only (MAR). The intercept a is solved
+        # so that the *expected* share of missing occasions after the first, given
+        # these outcomes, is exactly p: person i misses occasion j with probability
+        # 1 − Π_{l<j} (1 − h_il).
         zs = (Y - Y.mean(0)) / (Y.std(0) + 1e-12)
+
+        def share(a):
+            h = 1.0 / (1.0 + np.exp(-(a + zs[:, :-1])))
+            return np.mean(1.0 - np.cumprod(1.0 - h, axis=1)) - p
+
+        a = brentq(share, -60.0, 60.0, xtol=1e-12)
         alive = np.ones(n, dtype=bool)
         for j in range(1, J):
             alive &= rng.random(n) >= 1.0 / (1.0 + np.exp(-(a + zs[:, j - 1])))

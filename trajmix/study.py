@@ -18,7 +18,9 @@ the summary uses the converged ones and reports their share):
   each replication's bootstrap percentile interval);
 
 and per condition the convergence rate and the mean adjusted Rand index between modal
-and true classes (Hubert & Arabie 1985). Definitions as in Liu & Perera's simulation
+and true classes (Hubert & Arabie 1985), over the converged replications. A condition
+none of whose replications converged keeps its rows (``n_used`` 0, ``conv_rate`` 0,
+the measures NaN). Definitions as in Liu & Perera's simulation
 studies (research notes §3.3).
 
 Every condition's replication-level results are saved (CSV, with the condition and its
@@ -70,6 +72,11 @@ def paper_population(cond: dict):
                                  "strictly between 0 and 1")
     if theta_e <= 0:
         raise SpecificationError(f"condition {cond}: the residual variance must be > 0")
+    jitter = float(cond.get("jitter", 0.25))
+    if not 0 <= jitter < 0.5:
+        raise SpecificationError(f"condition {cond}: jitter {jitter} must lie in [0, 0.5) "
+                                 "(occasions are one time unit apart; a larger jitter "
+                                 "lets neighbouring occasions swap)")
     for g in knots:
         if not 0 < g < J - 1:
             raise SpecificationError(f"condition {cond}: knot {g} lies outside the time "
@@ -89,7 +96,7 @@ def paper_population(cond: dict):
     gate = (np.array([[b0, np.log(1.5), np.log(1.7)]]) if model.gating
             else np.array([[b0]]))
     theta = population_theta(model, classes, gate)
-    sim = dict(J=J, jitter=float(cond.get("jitter", 0.25)),
+    sim = dict(J=J, jitter=jitter,
                missing="mcar" if cond.get("p_missing", 0) else None,
                p_missing=float(cond.get("p_missing", 0.0)))
     return model, theta, sim
@@ -171,11 +178,19 @@ def summarize(reps: pd.DataFrame, truth: pd.Series, level: float = 0.95) -> pd.D
     from scipy import stats
 
     q = stats.norm.ppf(0.5 + level / 2)
-    conv = reps[reps["converged"]]
+    conv_mask = reps["converged"].astype(bool)
     out = []
-    for name, g in conv.groupby("param", sort=False):
+    # every parameter gets a row, even when no replication converged (a condition
+    # whose fits all failed must show up with conv_rate 0, not vanish)
+    for name, g_all in reps.groupby("param", sort=False):
+        g = g_all[g_all["converged"].astype(bool).to_numpy()]
         th = truth[name]
         e, s = g["est"].to_numpy(), g["se"].to_numpy()
+        if not len(e):
+            out.append(dict(param=name, true=th, mean=np.nan, rel_bias=np.nan,
+                            bias=np.nan, emp_se=np.nan, mean_se=np.nan, rmse=np.nan,
+                            coverage=np.nan, n_used=0))
+            continue
         bias = e.mean() - th
         stored = "lower" in g and g["lower"].notna().all()
         if stored and level == 0.95:         # each replication's own 95 % interval
@@ -192,8 +207,10 @@ def summarize(reps: pd.DataFrame, truth: pd.Series, level: float = 0.95) -> pd.D
                         coverage=cover, n_used=len(e)))
     res = pd.DataFrame(out)
     n_rep = reps["rep"].nunique()
+    conv = reps[conv_mask]
     res["conv_rate"] = conv["rep"].nunique() / n_rep if n_rep else np.nan
-    res["ari"] = reps.groupby("rep")["ari"].first().mean()
+    # like every other measure, over the converged replications
+    res["ari"] = (conv.groupby("rep")["ari"].first().mean() if len(conv) else np.nan)
     return res
 
 

@@ -109,3 +109,65 @@ def test_non_convergence_is_flagged(liu):
                                                       max_iter=15)
     assert res.converged is False
     assert "did NOT converge" in res.summary()
+
+
+@pytest.mark.parametrize("weights, match", [
+    (np.ones(3), r"one value per person \(500\)"),
+    (np.r_[np.nan, np.ones(499)], r"finite and >= 0; 1 are not \(persons \[0\]\)"),
+    (np.r_[np.ones(499), -1.0], r"finite and >= 0; 1 are not \(persons \[499\]\)"),
+    (np.zeros(500), "all 0"),
+    ("gx1", "must be numbers"),
+])
+def test_bad_weights_are_refused(liu, weights, match):
+    """A NaN weight used to give logL = -inf and BIC NaN without an error, a negative
+    one was silently dropped from the likelihood but counted in N, and a vector of the
+    wrong length failed deep inside JAX."""
+    m = GrowthMixture("bilinear_spline", 2)
+    with pytest.raises(DataError, match=match):
+        m.prepare(liu, y=Y10, t=T10, weights=weights)
+
+
+def test_too_few_persons_for_the_classes(liu):
+    """4 persons cannot hold 2 classes of 3 growth factors (each class needs 4): the
+    fit used to 'converge' to a degenerate solution without complaint."""
+    with pytest.raises(DataError, match=r"4 persons are too few for 2 classes.*at least "
+                                        r"4 persons.*at least 8 in all"):
+        GrowthMixture("bilinear_spline", 2).fit(liu.iloc[:4], y=Y10, t=T10, n_starts=1)
+    gd = GrowthMixture("bilinear_spline", 2).prepare(liu.iloc[:8], y=Y10, t=T10)
+    assert gd.n == 8
+
+
+def test_a_single_covariate_name_is_not_split_into_letters(liu):
+    m = GrowthMixture("bilinear_spline", 2, gating="gx1", experts="ex1", invariant="theta")
+    assert m.gating == ["gx1"] and m.experts == ["ex1"] and m.invariant == ("theta",)
+    assert m.prepare(liu, y=Y10, t=T10).arrays["Xg"].shape == (500, 1)
+    with pytest.raises(SpecificationError, match="more than once"):
+        GrowthMixture("linear", 2, gating=["gx1", "gx1"])
+    with pytest.raises(SpecificationError, match="column names"):
+        GrowthMixture("linear", 2, experts=[1, 2])
+
+
+@pytest.mark.parametrize("k", [0, 2.5, "2", True])
+def test_n_classes_must_be_a_whole_number(k):
+    with pytest.raises(SpecificationError, match="n_classes must be a whole number"):
+        GrowthMixture("linear", k)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(n_starts=0), "n_starts must be"),
+    (dict(se="robst"), "se must be"),
+    (dict(order="knot"), "order must be one of"),
+    (dict(max_iter=0), "max_iter must be"),
+])
+def test_bad_fit_options_are_refused_before_fitting(liu, kw, match):
+    """``order="knot"`` used to be silently treated as "auto", ``n_starts=0`` failed in
+    numpy's stack, and a misspelt ``se`` was found only after the whole fit."""
+    with pytest.raises(SpecificationError, match=match):
+        GrowthMixture("bilinear_spline", 2).fit(liu, y=Y10, t=T10, **kw)
+
+
+def test_long_data_with_missing_ids(wide):
+    long = to_long(wide.iloc[:40])
+    long.loc[long.index[:3], "id"] = np.nan
+    with pytest.raises(DataError, match="id column 'id' is missing in 3 rows"):
+        GrowthMixture("linear", 1).prepare(long, id="id", time="time", outcome="y")

@@ -64,3 +64,18 @@ def test_plots(two_class_data, tmp_path):
         ax.figure.savefig(tmp_path / f"{f.__name__}.png")
         plt.close(ax.figure)
     assert len(list(tmp_path.glob("*.png"))) == 3
+
+
+def test_enumeration_of_long_data_equals_wide(two_class_data):
+    """Long data (``id``, ``time``, ``outcome``) used to fail: the column arguments
+    were passed on to the model's constructor."""
+    import pandas as pd
+
+    d = two_class_data.iloc[:120]
+    long = pd.DataFrame([dict(id=i, time=d[f"T{j}"].iloc[i], y=d[f"Y{j}"].iloc[i])
+                         for i in range(len(d)) for j in range(1, 7)])
+    a = enumerate_classes(d, Y6, T6, k_max=2, curve="linear", n_starts=2, progress=False)
+    b = enumerate_classes(long, id="id", time="time", outcome="y", k_max=2,
+                          curve="linear", n_starts=2, progress=False)
+    np.testing.assert_allclose(b.table["logL"], a.table["logL"], atol=1e-6)
+    assert list(b.table["n_params"]) == [6, 13]

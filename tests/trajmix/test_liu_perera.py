@@ -90,3 +90,28 @@ def test_embedding_a_nested_fit_reproduces_its_likelihood(fits):
     assert float(gating.problem().loglik(jnp.asarray(th), jd)) == pytest.approx(fmm.llf,
                                                                                abs=1e-8)
     assert fits["gating"].llf >= fmm.llf
+
+
+def test_embedding_an_expert_fit_reproduces_its_likelihood(liu):
+    """The expert-network fit embedded in the full model (experts listed in another
+    order, a gating covariate added) has the expert fit's log-likelihood: the
+    covariates' class distributions are copied and the expert effects matched by name.
+    (They used to be re-estimated from the posterior and copied by position.)"""
+    from sem.errors import SpecificationError
+    from sem.jaxconfig import jnp
+
+    sub = liu.iloc[:150]
+    expert = GrowthMixture("bilinear_spline", 2, experts=["ex1", "ex2"])
+    r = expert.fit(sub, y=Y10, t=T10, n_starts=1, max_iter=40, se="none", warn=False)
+    full = GrowthMixture("bilinear_spline", 2, gating=["gx1"], experts=["ex2", "ex1"])
+    gd = full.prepare(sub, y=Y10, t=T10)
+    jd = {k: jnp.asarray(v) for k, v in gd.arrays.items()}
+    th = full.embed(r, gd.arrays)
+    rd = {k: jnp.asarray(v) for k, v in r.data.arrays.items()}
+    want = float(expert.problem().loglik(jnp.asarray(r.theta), rd))
+    assert float(full.problem().loglik(jnp.asarray(th), jd)) == pytest.approx(want, abs=1e-8)
+    assert full.layout.get(th, "beta", 0)[1, 0] == pytest.approx(
+        expert.layout.get(r.theta, "beta", 0)[1, 1])
+    # not nested: the fit has a covariate this model lacks
+    with pytest.raises(SpecificationError, match=r"nested fit.*experts \['ex2'\]"):
+        GrowthMixture("bilinear_spline", 2, experts=["ex1"]).embed(r, gd.arrays)

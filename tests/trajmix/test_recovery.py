@@ -89,3 +89,27 @@ def test_random_knot():
     within(res, {"c1.knot": 4.0, "c1.alpha_orig.eta1": 5.0, "c1.alpha_orig.eta2": 1.5},
            z=5.0)
     assert res.params["c1.psi.d_knot~~d_knot"] > 0
+
+
+def test_trajectories_are_the_class_marginal_means_in_the_joint_model():
+    """With joint experts, class k's mean trajectory is Λ(t) (α_k + B_k μx_k): at
+    t = 0 it equals the reported original-scale mean ``mean_orig.eta0`` and at the
+    knot η0 + γ η1. It used to be drawn at the pooled sample mean of x_e, which is
+    no class's mean when the classes differ in their covariates."""
+    model = GrowthMixture("bilinear_spline", 2, experts=["ex1"])
+    B = np.array([[2.0], [0.4], [0.2]])
+    theta = population_theta(model, [
+        dict(mean=[100.0, -5.0, -2.6], knot=3.5, theta=1.0, psi=np.diag([9.0, .5, .5]),
+             beta=B, mux=[-1.0], phi=[[1.0]]),
+        dict(mean=[100.0, -5.0, -3.4], knot=5.5, theta=1.0, psi=np.diag([9.0, .5, .5]),
+             beta=B, mux=[1.5], phi=[[1.0]])], gating=[[0.0]])
+    df = simulate(model, theta, 300, seed=2)
+    res = model.fit(df, y=Y10, t=T10, start=theta, se="none", warn=False)
+    p = res.params
+    for k in (1, 2):
+        g = p[f"c{k}.knot"]
+        tr = res.trajectories(times=[0.0, g])[f"class{k}"].to_numpy()
+        eta0, eta1 = p[f"c{k}.mean_orig.eta0"], p[f"c{k}.mean_orig.eta1"]
+        np.testing.assert_allclose(tr, [eta0, eta0 + g * eta1], rtol=1e-12)
+    # the two classes' covariate means are far apart: the pooled mean is neither
+    assert abs(p["c2.mux.ex1"] - p["c1.mux.ex1"]) > 2

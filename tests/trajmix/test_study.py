@@ -137,3 +137,59 @@ def test_failed_fits_are_counted_as_non_converged():
 def test_conditions_that_cannot_be_simulated(cond, match):
     with pytest.raises(SpecificationError, match=match):
         SimulationStudy([cond], n_rep=2, population=paper_population)
+
+
+def _fake_reps(R=40, seed=0):
+    rng = np.random.default_rng(seed)
+    est = 2.0 + rng.normal(0, 0.5, R)
+    se = rng.uniform(0.4, 0.6, R)
+    conv = np.ones(R, dtype=bool)
+    conv[:6] = False
+    a = pd.DataFrame(dict(rep=np.arange(R), param="a", est=est, se=se,
+                          lower=est - 1.959963984540054 * se,
+                          upper=est + 1.959963984540054 * se, interval="wald",
+                          converged=conv, ari=rng.uniform(size=R)))
+    b = a.assign(param="b", est=est - 2.0, lower=a["lower"] - 2.0, upper=a["upper"] - 2.0)
+    return pd.concat([a, b], ignore_index=True), est, se, conv, a["ari"].to_numpy()
+
+
+def test_summarize_follows_the_textbook_definitions():
+    """Bias, relative bias, empirical SE, RMSE, coverage and ARI, recomputed by hand
+    from the converged replications only."""
+    from trajmix.study import summarize
+
+    reps, est, se, conv, ari = _fake_reps()
+    s = summarize(reps, pd.Series({"a": 2.0, "b": 0.0})).set_index("param")
+    e, sd = est[conv], se[conv]
+    a = s.loc["a"]
+    assert a["bias"] == pytest.approx(e.mean() - 2.0, rel=1e-12)
+    assert a["rel_bias"] == pytest.approx((e.mean() - 2.0) / 2.0, rel=1e-12)
+    assert a["emp_se"] == pytest.approx(np.std(e, ddof=1), rel=1e-12)
+    assert a["mean_se"] == pytest.approx(sd.mean(), rel=1e-12)
+    assert a["rmse"] == pytest.approx(np.sqrt(np.mean((e - 2.0) ** 2)), rel=1e-12)
+    assert a["coverage"] == pytest.approx(np.mean(np.abs(e - 2.0) <= 1.959963984540054 * sd))
+    assert a["n_used"] == conv.sum() and a["conv_rate"] == pytest.approx(conv.mean())
+    # the adjusted Rand index is averaged over the same (converged) replications
+    assert a["ari"] == pytest.approx(ari[conv].mean(), rel=1e-12)
+    assert np.isnan(s.loc["b", "rel_bias"])                # θ = 0: absolute bias only
+    assert s.loc["b", "bias"] == pytest.approx(a["bias"], rel=1e-12)
+    # another level: Wald intervals at that level
+    s90 = summarize(reps[reps["param"] == "a"], pd.Series({"a": 2.0}), level=0.90)
+    assert s90["coverage"].item() == pytest.approx(
+        np.mean(np.abs(e - 2.0) <= 1.6448536269514722 * sd))
+
+
+def test_summarize_keeps_a_condition_whose_fits_all_failed():
+    from trajmix.study import summarize
+
+    reps, *_ = _fake_reps(R=5)
+    reps["converged"] = False
+    s = summarize(reps, pd.Series({"a": 2.0, "b": 0.0}))
+    assert list(s["param"]) == ["a", "b"]
+    assert (s["conv_rate"] == 0).all() and (s["n_used"] == 0).all()
+    assert s[["mean", "bias", "rmse", "coverage", "ari"]].isna().all().all()
+
+
+def test_paper_population_refuses_a_jitter_that_swaps_occasions():
+    with pytest.raises(SpecificationError, match="jitter 0.6"):
+        SimulationStudy([dict(jitter=0.6)], n_rep=2, population=paper_population)
