@@ -231,6 +231,16 @@ class SEMResults:
         return pd.Series([1.0 - S[i, i] / C[i, i] for i in endo],
                          index=[ram.names[i] for i in endo], name="r2")
 
+    def modindices(self, add: str | None = None, sort: bool = False,
+                   minimum: float = 0.0) -> pd.DataFrame:
+        """Modification indices with expected parameter changes (lavaan's
+        ``modindices``): one score test per candidate fixed-to-zero parameter; ``add``
+        (lavaan syntax) adds candidates, ``sort`` orders by MI, ``minimum`` drops
+        smaller ones. See ``sem.modindices``."""
+        from .modindices import modification_indices
+
+        return modification_indices(self, add=add, sort=sort, minimum=minimum)
+
     # -- admissibility --------------------------------------------------------------
     @property
     def heywood(self) -> list[str]:

@@ -67,3 +67,13 @@ b <- cfa(HS, data = hs, orthogonal = TRUE)
 c <- cfa(paste(HS, "; visual =~ x9"), data = hs)
 tab <- as.data.frame(anova(a, b, c))
 write.csv(cbind(model = rownames(tab), tab), "lavaan_hs_anova.csv", row.names = FALSE)
+# modification indices (expected information, lavaan's defaults)
+mi <- function(fit, name)
+  write.csv(modindices(fit), sprintf("lavaan_%s_modindices.csv", name), row.names = FALSE)
+mi(a, "hs")
+mi(cfa("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", data = hs, orthogonal = TRUE),
+   "orth")
+mi(sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; visual ~ ageyr; textual ~ sex",
+       data = hs), "mimic")
+mi(sem("x4 ~ x1 + ageyr; x7 ~ x4", data = hs), "xpath")
+mi(cfa(HS, data = hsm, missing = "ml"), "hs_fiml")
