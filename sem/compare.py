@@ -1,12 +1,20 @@
 """Likelihood-ratio (χ² difference) tests of nested models: lavaan's ``anova`` /
-``lavTestLRT`` for ML fits.
+``lavTestLRT``.
 
 For models fitted to the same data, sorted by their degrees of freedom, each row after
 the first tests the model against the previous one (the less restricted):
 Δχ² = χ²_k − χ²_{k−1}, Δdf = df_k − df_{k−1}, p = P(χ²_Δdf > Δχ²), and the RMSEA of
-the difference √(max(Δχ² − Δdf, 0) / (Δdf · N)) (lavaan 0.6's column). Checked against
-lavaan 0.6.14's ``anova`` (``tests/sem/test_compare.py``). Nesting itself is the
-user's claim, as in lavaan: the test is only valid if it holds.
+the difference √(max(Δχ² − Δdf, 0) / (Δdf · N)) (lavaan 0.6's column).
+
+Robust fits (``se="robust"``, lavaan's MLR) get the Satorra–Bentler (2001) scaled
+difference, lavaan's default for them: with c_k the scaling factors
+(``sem.scaled_test``), Δχ²_s = (χ²_k − χ²_{k−1}) / [(df_k c_k − df_{k−1} c_{k−1}) / Δdf]
+on Δdf degrees of freedom (no RMSEA column, as lavaan). The "Chisq" column holds the
+ML statistics. The scaled difference can come out negative for nearly equal models
+(a known weakness of the 2001 test); its p-value is then NaN.
+
+Checked against lavaan 0.6.14's ``anova`` (``tests/sem/test_compare.py``). Nesting
+itself is the user's claim, as in lavaan: the test is only valid if it holds.
 """
 from __future__ import annotations
 
@@ -26,12 +34,13 @@ def lrt(*fits, **named_fits) -> pd.DataFrame:
     if len(models) < 2:
         raise ValueError("lrt needs at least two fitted models")
     first_name, first = next(iter(models.items()))
+    robust = {name: getattr(f, "se_type", None) == "robust" for name, f in models.items()}
+    if len(set(robust.values())) > 1:
+        raise ValueError(f"robust fits {[n for n, r in robust.items() if r]} and standard "
+                         f"fits {[n for n, r in robust.items() if not r]} cannot be "
+                         "compared: fit all with se='robust' (a scaled difference test) "
+                         "or all with se='standard'")
     for name, f in models.items():
-        if getattr(f, "se_type", None) == "robust":
-            raise NotImplementedError(
-                f"{name} was fitted with se='robust': its χ² difference needs a scaled "
-                "(Satorra-Bentler) test, which is not implemented; compare the models "
-                "fitted with se='standard'")
         if not f.converged:
             raise ValueError(f"{name} did not converge; its χ² is not a test statistic")
         if set(f.spec.vars.ov) != set(first.spec.vars.ov):
@@ -50,12 +59,18 @@ def lrt(*fits, **named_fits) -> pd.DataFrame:
                         "Chisq": [fm[m]["chisq"] for m in order]}, index=order)
     dchi = tab["Chisq"].diff().to_numpy()
     ddf = tab["Df"].diff().to_numpy()
+    scaled = all(robust.values())
+    if scaled:      # Satorra-Bentler (2001): the difference over its own scaling
+        cdf = tab["Df"].to_numpy() * [fm[m]["chisq.scaling.factor"] for m in order]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dchi = dchi / (np.diff(cdf, prepend=np.nan) / ddf)
     with np.errstate(divide="ignore", invalid="ignore"):
         rmsea = np.sqrt(np.maximum(dchi - ddf, 0.0) / (ddf * first.nobs))
-        p = np.where(ddf > 0, special.chdtrc(np.where(ddf > 0, ddf, 1.0),
-                                             np.maximum(dchi, 0.0)), np.nan)
+        p = np.where((ddf > 0) & (dchi >= 0), special.chdtrc(
+            np.where(ddf > 0, ddf, 1.0), np.maximum(dchi, 0.0)), np.nan)
     tab["Chisq diff"] = dchi
-    tab["RMSEA"] = np.where(ddf > 0, rmsea, np.nan)
+    if not scaled:
+        tab["RMSEA"] = np.where(ddf > 0, rmsea, np.nan)
     tab["Df diff"] = ddf
     tab["Pr(>Chisq)"] = p
     tab.iloc[0, 4:] = np.nan

@@ -37,9 +37,13 @@ def _ncx2_sf(x: float, df: int, nc: float) -> float:
 
 
 def rmsea_ci(T: float, df: int, N: float, level: float = 0.90):
-    """Lower and upper RMSEA confidence limits (lavaan's ``lav_fit_rmsea_ci``)."""
+    """Lower and upper RMSEA confidence limits (lavaan's ``lav_fit_rmsea_ci``). ``df``
+    may be fractional (the scaled RMSEA's c·df); below 1 both limits are 0, as
+    lavaan's."""
     if df <= 0 or not np.isfinite(T):
         return np.nan, np.nan
+    if df < 1:
+        return 0.0, 0.0
 
     # scipy.special's ufunc: stats.ncx2.cdf costs 0.4 ms a call in argument checks,
     # and the two roots need ~30 calls (half of a warm single fit's time)
@@ -70,6 +74,50 @@ def srmr(S, Sigma, ybar=None, mu=None) -> float:
     return float(math.sqrt(ss / cnt))
 
 
+def test_indices(T: float, df: int, Tb: float, dfb: int, N: float) -> dict:
+    """The indices that are functions of the test statistics T, T_b and their df:
+    cfi, tli, nfi, rmsea with its 90 % interval and P(RMSEA ≤ .05)."""
+    out = {}
+    num = max(T - df, 0.0)
+    den = max(T - df, Tb - dfb, 0.0)
+    out["cfi"] = 1.0 - num / den if den > 0 else 1.0
+    if df > 0 and dfb > 0:
+        t1, t2 = Tb / dfb, T / df
+        out["tli"] = (t1 - t2) / (t1 - 1.0) if t1 != 1 else 1.0
+    else:
+        out["tli"] = 1.0
+    out["nfi"] = (Tb - T) / Tb if Tb > 0 else np.nan
+    if df > 0:
+        out["rmsea"] = math.sqrt(max(T - df, 0.0) / (N * df))
+        lo, up = rmsea_ci(T, df, N)
+        out["rmsea.ci.lower"], out["rmsea.ci.upper"] = lo, up
+        out["rmsea.pvalue"] = _ncx2_sf(T, df, N * df * 0.05 ** 2)
+    else:
+        out["rmsea"] = 0.0 if df == 0 else np.nan
+        out["rmsea.ci.lower"] = out["rmsea.ci.upper"] = out["rmsea.pvalue"] = np.nan
+    return out
+
+
+def scaled(T: float, df: int, Tb: float, dfb: int, N: float, c: float, cb: float) -> dict:
+    """lavaan's ``*.scaled`` measures from the scaling factors c (model) and c_b
+    (baseline): T/c and T_b/c_b in place of T and T_b (``sem.scaled_test``)."""
+    Ts, Tbs = T / c, Tb / cb
+    out = {"chisq.scaled": Ts, "df.scaled": df,
+           "pvalue.scaled": float(special.chdtrc(df, Ts)) if df > 0 else np.nan,
+           "chisq.scaling.factor": c, "baseline.chisq.scaled": Tbs,
+           "baseline.df.scaled": dfb,
+           "baseline.pvalue.scaled": float(special.chdtrc(dfb, Tbs)) if dfb > 0 else np.nan,
+           "baseline.chisq.scaling.factor": cb}
+    out.update({f"{k}.scaled": v for k, v in test_indices(Ts, df, Tbs, dfb, N).items()})
+    # lavaan 0.6.14 takes the scaled RMSEA's interval and P(RMSEA ≤ .05) from the ML
+    # statistic T on c·df degrees of freedom (the same point value, T/c on df)
+    if df > 0:
+        lo, up = rmsea_ci(T, c * df, N)
+        out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = lo, up
+        out["rmsea.pvalue.scaled"] = _ncx2_sf(T, c * df, N * c * df * 0.05 ** 2)
+    return out
+
+
 def compute(*, llf: float, ll_sat: float, ll_base: float, npar: int, n_moments: int,
             npar_base: int, N: float, S, Sigma, ybar=None, mu=None) -> dict:
     T = 2 * (ll_sat - llf)
@@ -81,25 +129,9 @@ def compute(*, llf: float, ll_sat: float, ll_base: float, npar: int, n_moments: 
            "pvalue": float(special.chdtrc(df, T)) if df > 0 else np.nan,
            "baseline.chisq": Tb, "baseline.df": dfb,
            "baseline.pvalue": float(special.chdtrc(dfb, Tb)) if dfb > 0 else np.nan}
-    num = max(T - df, 0.0)
-    den = max(T - df, Tb - dfb, 0.0)
-    out["cfi"] = 1.0 - num / den if den > 0 else 1.0
-    if df > 0 and dfb > 0:
-        t1, t2 = Tb / dfb, T / df
-        out["tli"] = (t1 - t2) / (t1 - 1.0) if t1 != 1 else 1.0
-    else:
-        out["tli"] = 1.0
-    out["nfi"] = (Tb - T) / Tb if Tb > 0 else np.nan
+    out.update(test_indices(T, df, Tb, dfb, N))
     out["aic"] = -2 * llf + 2 * npar
     out["bic"] = -2 * llf + npar * math.log(N)
     out["bic2"] = -2 * llf + npar * math.log((N + 2) / 24)
-    if df > 0:
-        out["rmsea"] = math.sqrt(max(T - df, 0.0) / (N * df))
-        lo, up = rmsea_ci(T, df, N)
-        out["rmsea.ci.lower"], out["rmsea.ci.upper"] = lo, up
-        out["rmsea.pvalue"] = _ncx2_sf(T, df, N * df * 0.05 ** 2)
-    else:
-        out["rmsea"] = 0.0 if df == 0 else np.nan
-        out["rmsea.ci.lower"] = out["rmsea.ci.upper"] = out["rmsea.pvalue"] = np.nan
     out["srmr"] = srmr(np.asarray(S), np.asarray(Sigma), ybar, mu)
     return out

@@ -100,7 +100,10 @@ class SEMResults:
         if self.se_type == "robust":
             jd = {kk: jnp.asarray(v) for kk, v in self.data.items()}
             s = np.asarray(compiled(prob, "scores")(jnp.asarray(self.theta), jd))
-            cov = sandwich(cov, s, np.asarray(self.data["w"]))
+            w = np.asarray(self.data["w"])
+            # the sandwich's parts, kept for the scaled test (``sem.scaled_test``)
+            self._bread_inv, self._meat = cov, (s * w[:, None]).T @ s
+            cov = sandwich(cov, s, w)
         elif self.se_type != "standard":
             raise ValueError("se must be 'standard', 'robust' or 'none'")
         self.cov_theta = cov
@@ -290,6 +293,13 @@ class SEMResults:
                           npar=self.n_params, n_moments=n_mom, npar_base=npar_base,
                           N=self.nobs, S=S, Sigma=np.asarray(Sigma),
                           ybar=ybar if means else None, mu=mu)
+        if self.se_type == "robust":         # lavaan's MLR: the Yuan-Bentler scaled test
+            from .scaled_test import scaling_factors
+
+            df, dfb = out["df"], out["baseline.df"]
+            c, cb = scaling_factors(self, ycols, sorted(xcols + xfree), df, dfb)
+            out.update(_fm.scaled(out["chisq"], df, out["baseline.chisq"], dfb,
+                                  self.nobs, c, cb))
         return pd.Series(out)
 
     @property

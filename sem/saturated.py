@@ -88,17 +88,23 @@ def independence_loglik(data: dict, cols) -> float:
     return float(ll)
 
 
-def block_loglik(data: dict, cols) -> float:
-    """Unrestricted log-likelihood of a block of columns (exogenous covariates)."""
-    if len(cols) == 0:
-        return 0.0
-    sub = {"Y": data["Y"][:, cols], "obs": data["obs"][:, cols], "w": data["w"]}
+def column_block(data: dict, cols) -> dict:
+    """The data of the columns ``cols`` only (cases that observe none of them
+    dropped, missingness patterns recomputed)."""
     from .data import patterns_of
 
+    sub = {"Y": data["Y"][:, cols], "obs": data["obs"][:, cols], "w": data["w"]}
     keep = sub["obs"].any(1)
     sub = {k: v[keep] for k, v in sub.items()}
     pats, pid = patterns_of(sub["obs"])
     onehot = np.zeros((len(pid), len(pats)))
     onehot[np.arange(len(pid)), pid] = 1.0
     sub.update(onehot=onehot, patterns=pats)
-    return float(unrestricted(sub)[0])
+    return sub
+
+
+def block_loglik(data: dict, cols) -> float:
+    """Unrestricted log-likelihood of a block of columns (exogenous covariates)."""
+    if len(cols) == 0:
+        return 0.0
+    return float(unrestricted(column_block(data, cols))[0])

@@ -32,8 +32,16 @@ def render(res, standardized: bool = False) -> str:
         out += ["", "Model Test User Model:", "",
                 _line("Test statistic", f"{fm['chisq']:.3f}"),
                 _line("Degrees of freedom", int(fm["df"])),
-                _line("P-value (Chi-square)", f"{fm['pvalue']:.3f}"),
-                "", "Model Test Baseline Model:", "",
+                _line("P-value (Chi-square)", f"{fm['pvalue']:.3f}")]
+        if "chisq.scaled" in fm:          # robust (MLR) fits: lavaan's scaled column
+            out += [_line("Scaled test statistic (Yuan-Bentler)",
+                          f"{fm['chisq.scaled']:.3f}"),
+                    _line("Scaling correction factor", f"{fm['chisq.scaling.factor']:.3f}"),
+                    _line("P-value (scaled)", f"{fm['pvalue.scaled']:.3f}"),
+                    _line("CFI / TLI (scaled)",
+                          f"{fm['cfi.scaled']:.3f} / {fm['tli.scaled']:.3f}"),
+                    _line("RMSEA (scaled)", f"{fm['rmsea.scaled']:.3f}")]
+        out += ["", "Model Test Baseline Model:", "",
                 _line("Test statistic", f"{fm['baseline.chisq']:.3f}"),
                 _line("Degrees of freedom", int(fm["baseline.df"])),
                 "", "User Model versus Baseline Model:", "",

@@ -77,3 +77,19 @@ mi(sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; visual ~ ageyr; textual
        data = hs), "mimic")
 mi(sem("x4 ~ x1 + ageyr; x7 ~ x4", data = hs), "xpath")
 mi(cfa(HS, data = hsm, missing = "ml"), "hs_fiml")
+# MLR: the Yuan-Bentler (Mplus) scaled test and lavaan's *.scaled indices
+SC <- c("chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+        "baseline.chisq.scaled", "baseline.df.scaled", "baseline.pvalue.scaled",
+        "baseline.chisq.scaling.factor", "cfi.scaled", "tli.scaled", "nfi.scaled",
+        "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled",
+        "rmsea.pvalue.scaled")
+sc <- rbind(fitMeasures(cfa(HS, data = hs, estimator = "MLR"), SC),
+            fitMeasures(cfa(HS, data = hsm, estimator = "MLR", missing = "ml"), SC),
+            fitMeasures(sem("y4 ~ x1 + x2; y8 ~ y4 + x1", data = pd, estimator = "MLR"), SC))
+write.csv(cbind(case = c("hs", "hs_fiml", "path"), as.data.frame(sc)),
+          "lavaan_mlr_scaled.csv", row.names = FALSE)
+# the Satorra-Bentler (2001) scaled difference test of the same models fitted by MLR
+tab <- as.data.frame(anova(cfa(HS, data = hs, estimator = "MLR"),
+                           cfa(HS, data = hs, orthogonal = TRUE, estimator = "MLR"),
+                           cfa(paste(HS, "; visual =~ x9"), data = hs, estimator = "MLR")))
+write.csv(cbind(model = c("c", "a", "b"), tab), "lavaan_hs_anova_mlr.csv", row.names = FALSE)
