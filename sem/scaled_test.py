@@ -8,7 +8,9 @@ T / c with the Mplus variant of the Yuan–Bentler correction (Asparouhov & Muth
 I the observed information and B = Σ_i w_i s_i s_iᵀ the cross-products of the per-case
 scores, of the unrestricted model (1: free μ and Σ, fitted by FIML where values are
 missing) and of the model (0). Both traces are invariant to the parametrisation at the
-optimum, so the unrestricted model is taken in its Cholesky form (``sem.saturated``).
+optimum, so the unrestricted model is taken in its Cholesky form (``sem.saturated``),
+or with complete data in closed form from Mardia's kurtosis (see
+``_trace_unrestricted``).
 Without a mean structure the model's saturated means add tr(Σ̂⁻¹ S) to its trace (the
 means' block of the information is separate at the optimum; lavaan fits MLR with a
 mean structure). The baseline (independence) model's trace has a closed form: per
@@ -26,23 +28,36 @@ from __future__ import annotations
 
 import numpy as np
 
+from .estimation import cached_jit
 from .jaxconfig import jax, jnp
 from .saturated import UnrestrictedProblem, column_block, unrestricted
 
 
 def _trace_unrestricted(data: dict) -> float:
-    """tr(I⁻¹ B) of the unrestricted normal model at its (FIML) optimum."""
+    """tr(I⁻¹ B) of the unrestricted normal model at its (FIML) optimum.
+
+    Complete data in closed form: the means give p and the covariances
+    ½ (b₂ − p), b₂ = mean of q_i², q_i = d_iᵀ S⁻¹ d_i (Mardia's multivariate
+    kurtosis; under normality b₂ → p(p + 2) and the trace → the p + p(p + 1)/2
+    parameters). With missing values the scores and the Hessian of the Cholesky form
+    by JAX."""
     p = data["Y"].shape[1]
     if p == 0:
         return 0.0
+    w = np.asarray(data["w"], dtype=float)
+    if np.all(data["obs"]):
+        Y = np.asarray(data["Y"], dtype=float)
+        d = Y - w @ Y / w.sum()
+        S = (d * w[:, None]).T @ d / w.sum()
+        q = np.einsum("ij,ij->i", d @ np.linalg.inv(S), d)
+        return float(p + 0.5 * (w @ q ** 2 / w.sum() - p))
     prob = UnrestrictedProblem(p)
     _, S, mu, _ = unrestricted(data)
     th = jnp.asarray(np.r_[mu, np.linalg.cholesky(S)[prob.rows, prob.cols]])
-    jd = {k: jnp.asarray(v) for k, v in data.items()}
-    s = np.asarray(jax.jacfwd(prob.loglik_cases)(th, jd))
-    w = np.asarray(data["w"], dtype=float)
-    H = -np.asarray(jax.hessian(prob.loglik)(th, jd))
-    return float(np.trace(np.linalg.solve(H, (s * w[:, None]).T @ s)))
+    parts = cached_jit(("unrestricted-trace", p), lambda: lambda t, d: (
+        jax.jacfwd(prob.loglik_cases)(t, d), jax.hessian(prob.loglik)(t, d)))
+    s, H = (np.asarray(a) for a in parts(th, {k: jnp.asarray(v) for k, v in data.items()}))
+    return float(np.trace(np.linalg.solve(-H, (s * w[:, None]).T @ s)))
 
 
 def _trace_independence(data: dict, cols) -> float:
