@@ -8,8 +8,11 @@ forecaster works on (sorted by ``RID`` and ``EXAMDATE``) with these columns adde
   given, else the ICV of the subject's first visit that has one);
 * ``Ventricles_ICV`` = Ventricles / ICV_bl (the challenge's ventricle target);
 * ``AGE_BL`` (AGE at the first visit; in TADPOLE ``AGE`` is the baseline age on every
-  row), ``YEARS_BL`` (years since the subject's first visit) and ``AGE_VISIT`` =
-  AGE_BL + YEARS_BL;
+  row), ``YEARS_BL`` (years since the subject's first visit in this table) and
+  ``AGE_VISIT``, the age at the visit: AGE + TADPOLE's ``Years_bl`` (or
+  ``Month_bl`` / 12, years since the *ADNI* baseline) where the table has them, else
+  AGE_BL + YEARS_BL. A history that holds only later visits (D3 is each subject's
+  last visit) would otherwise date every visit to the ADNI baseline age;
 * ``EXAM_MONTH``: months since Jan 2000 (Jan 2000 = 1), the MATLAB benchmarks' clock.
 
 :func:`pad` stacks visits into ``(subjects, max visits)`` arrays with a mask, the
@@ -67,9 +70,21 @@ def prepare_longitudinal(data: pd.DataFrame, *, require=(), icv: str = "raise",
     df["EXAM_MONTH"] = exam_month(df[DATE])
     if "AGE" in df.columns:
         df["AGE_BL"] = df.groupby(ID, sort=False)["AGE"].transform("first")
-        df["AGE_VISIT"] = df["AGE_BL"] + df["YEARS_BL"]
+        age = df["AGE_BL"] + df["YEARS_BL"]
+        since_adni = _years_since_adni_baseline(df)
+        if since_adni is not None:
+            age = (df["AGE"] + since_adni).fillna(age)
+        df["AGE_VISIT"] = age
     _add_icv(df, icv, what)
     return df
+
+
+def _years_since_adni_baseline(df: pd.DataFrame):
+    """TADPOLE's ``Years_bl`` (else ``Month_bl`` / 12) as numbers, or None."""
+    for col, scale in (("Years_bl", 1.0), ("Month_bl", 12.0)):
+        if col in df.columns:
+            return pd.to_numeric(df[col], errors="coerce") / scale
+    return None
 
 
 def _add_icv(df: pd.DataFrame, icv: str, what: str) -> None:

@@ -26,7 +26,7 @@ D1D2_REQUIRED = ("RID", "EXAMDATE", "D1", "D2", "AGE", "PTGENDER", "APOE4", "ADA
                  "Ventricles", "ICV_bl")
 D1D2_OPTIONAL = ("DX", "DXCHANGE", "VISCODE", "PTEDUCAT", "MMSE", "CDRSB", "Hippocampus",
                  "WholeBrain", "Entorhinal", "Fusiform", "MidTemp", "ICV", "FDG", "AV45",
-                 "ABETA", "TAU", "PTAU")
+                 "ABETA", "TAU", "PTAU", "Years_bl", "Month_bl")
 CSF_RENAMES = {"ABETA_UPENNBIOMK9_04_19_17": "ABETA", "TAU_UPENNBIOMK9_04_19_17": "TAU",
                "PTAU_UPENNBIOMK9_04_19_17": "PTAU"}
 

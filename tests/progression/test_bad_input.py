@@ -140,3 +140,17 @@ def test_rid_written_as_text_in_one_table_is_explained(perfect):
     with pytest.raises(DataError, match=r"no forecast: RID \[1, 2.*write RID "
                                         r"differently: D4 as \w+, the forecast as int64"):
         evaluate_forecast(d4.assign(RID=d4["RID"].astype(str)), fc)
+
+
+def test_age_at_visit_from_tadpole_years_since_adni_baseline():
+    """A D3-style history (only each subject's last visit) dates the visit by TADPOLE's
+    Years_bl (or Month_bl / 12): AGE is the ADNI baseline age on every row, so without
+    them the visit would be dated to the baseline, years too young."""
+    last = visits(ICV=[1.5e6, 1.5e6, 1.4e6]).iloc[[1, 2]].assign(Years_bl=[1.0, 4.5])
+    d = prepare_longitudinal(last)
+    assert d["AGE_VISIT"].tolist() == pytest.approx([71.0, 79.5])
+    d = prepare_longitudinal(last.drop(columns="Years_bl").assign(Month_bl=[12, 54]))
+    assert d["AGE_VISIT"].tolist() == pytest.approx([71.0, 79.5])
+    # a missing Years_bl falls back to the first visit in the table
+    d = prepare_longitudinal(visits().assign(Years_bl=[0.0, np.nan, 0.0]))
+    assert d.loc[1, "AGE_VISIT"] == pytest.approx(70 + 367 / 365.25)
