@@ -43,11 +43,15 @@ class GrowthData:
         return self.arrays["Y"].shape[1]
 
 
-def _covariates(df: pd.DataFrame, names, role: str) -> np.ndarray:
+def _covariates(df: pd.DataFrame, names, role: str, sample: bool = True) -> np.ndarray:
+    """Covariates, complete; ``sample=False`` (persons to classify with a fitted
+    model, perhaps one) skips the checks that concern a sample: constant or
+    collinear columns."""
     if not names:
         return np.zeros((len(df), 0))
     check_columns(df, names, what=f"{role} covariate")
-    X = numeric_block(df, names, allow_missing=True, what=f"{role} covariate")
+    X = numeric_block(df, names, allow_missing=True, what=f"{role} covariate",
+                      allow_constant=not sample)
     bad = np.isnan(X)
     if bad.any():
         j = int(np.nonzero(bad.any(0))[0][0])
@@ -56,6 +60,8 @@ def _covariates(df: pd.DataFrame, names, role: str) -> np.ndarray:
             f"{role} covariate '{names[j]}' is missing for {len(rows)} persons (rows "
             f"{rows[:5].tolist()}{' ...' if len(rows) > 5 else ''}); covariates must be "
             "complete: impute them or drop those persons")
+    if not sample:
+        return X
     Xc = np.column_stack([np.ones(len(X)), X])
     sv = np.linalg.svd(Xc - np.r_[0, X.mean(0)] * (np.arange(Xc.shape[1]) > 0),
                        compute_uv=False)
@@ -113,14 +119,16 @@ def _finish(Y, T, mask, ids, Xg, Xe, Z, weights) -> dict:
 
 
 def from_wide(df: pd.DataFrame, y, t, *, gating=(), experts=(), tvc=(), id=None,
-              weights=None) -> GrowthData:
+              weights=None, sample: bool = True) -> GrowthData:
     """Wide data: outcome columns ``y`` and time columns ``t`` (same length J);
-    ``tvc`` is a list of lists, one list of J columns per time-varying covariate."""
+    ``tvc`` is a list of lists, one list of J columns per time-varying covariate.
+    ``sample=False``: persons to classify, without the checks that concern a sample
+    (constant outcome or covariate columns)."""
     y, t = list(y), list(t)
     if len(y) != len(t):
         raise SpecificationError(f"{len(y)} outcome columns but {len(t)} time columns")
     check_columns(df, y + t, what="column")
-    Y = numeric_block(df, y, allow_missing=True, what="outcome")
+    Y = numeric_block(df, y, allow_missing=True, what="outcome", allow_constant=not sample)
     T = numeric_block(df, t, allow_missing=True, what="time", allow_constant=True)
     mask = ~np.isnan(Y)
     ids = df[id].to_numpy() if id else np.arange(len(df))
@@ -139,15 +147,16 @@ def from_wide(df: pd.DataFrame, y, t, *, gating=(), experts=(), tvc=(), id=None,
             raise DataError(f"time-varying covariate '{cols[j]}' is missing where the "
                             "outcome is observed")
         Z[..., k] = z
-    arrays = _finish(Y, T, mask, ids, _covariates(df, list(gating), "gating"),
-                     _covariates(df, list(experts), "expert"), Z, weights)
+    arrays = _finish(Y, T, mask, ids, _covariates(df, list(gating), "gating", sample),
+                     _covariates(df, list(experts), "expert", sample), Z, weights)
     return GrowthData(arrays, ids, y, list(gating), list(experts),
                       [c[0] for c in tvc])
 
 
 def from_long(df: pd.DataFrame, id: str, time: str, outcome: str, *, gating=(),
-              experts=(), tvc=(), weights=None) -> GrowthData:
-    """Long data (one row per visit); persons are padded to the most visits."""
+              experts=(), tvc=(), weights=None, sample: bool = True) -> GrowthData:
+    """Long data (one row per visit); persons are padded to the most visits.
+    ``sample`` as in ``from_wide``."""
     check_columns(df, [id, time, outcome] + list(gating) + list(experts) + list(tvc))
     if df[id].isna().any():
         rows = np.nonzero(df[id].isna().to_numpy())[0]
@@ -155,7 +164,8 @@ def from_long(df: pd.DataFrame, id: str, time: str, outcome: str, *, gating=(),
                         f"{rows[:5].tolist()}{' ...' if len(rows) > 5 else ''}); every "
                         "visit needs the person's id")
     d = df.sort_values([id, time], kind="stable")
-    y = numeric_block(d, [outcome], allow_missing=True, what="outcome")[:, 0]
+    y = numeric_block(d, [outcome], allow_missing=True, what="outcome",
+                      allow_constant=not sample)[:, 0]
     t = numeric_block(d, [time], allow_missing=False, what="time", allow_constant=True)[:, 0]
     z = numeric_block(d, list(tvc), allow_missing=False, what="time-varying covariate",
                       allow_constant=True) if tvc else np.zeros((len(d), 0))
@@ -181,8 +191,8 @@ def from_long(df: pd.DataFrame, id: str, time: str, outcome: str, *, gating=(),
         if d.groupby(id)[c].nunique(dropna=False).max() > 1:
             raise DataError(f"covariate '{c}' changes within persons; time-invariant "
                             "covariates must be constant per person (use tvc= otherwise)")
-    arrays = _finish(Y, T, mask, ids, _covariates(first, list(gating), "gating"),
-                     _covariates(first, list(experts), "expert"), Z, weights)
+    arrays = _finish(Y, T, mask, ids, _covariates(first, list(gating), "gating", sample),
+                     _covariates(first, list(experts), "expert", sample), Z, weights)
     return GrowthData(arrays, ids, [outcome], list(gating), list(experts), list(tvc))
 
 

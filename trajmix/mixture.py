@@ -120,8 +120,10 @@ class GrowthMixture:
 
     # -- data ---------------------------------------------------------------------
     def prepare(self, data: pd.DataFrame, y=None, t=None, *, id=None, time=None,
-                outcome=None, weights=None) -> _data.GrowthData:
-        """Wide (``y``, ``t`` lists of columns) or long (``id``, ``time``, ``outcome``)."""
+                outcome=None, weights=None, sample: bool = True) -> _data.GrowthData:
+        """Wide (``y``, ``t`` lists of columns) or long (``id``, ``time``, ``outcome``).
+        ``sample=False``: persons to classify with a fitted model (any number, even
+        one), without the checks that concern a sample to fit."""
         if y is not None or t is not None:
             if y is None or t is None:
                 raise SpecificationError("wide data need both y=[...] and t=[...]")
@@ -129,17 +131,17 @@ class GrowthMixture:
             if self.tvc and not isinstance(self.tvc, dict):
                 raise SpecificationError("for wide data give tvc as {name: [columns]}")
             gd = _data.from_wide(data, y, t, gating=self.gating, experts=self.experts,
-                                 tvc=tvc, id=id, weights=weights)
+                                 tvc=tvc, id=id, weights=weights, sample=sample)
             gd.tvc = self._tvc_names()
         elif time is not None and outcome is not None and id is not None:
             gd = _data.from_long(data, id, time, outcome, gating=self.gating,
                                  experts=self.experts, tvc=self._tvc_names(),
-                                 weights=weights)
+                                 weights=weights, sample=sample)
         else:
             raise SpecificationError("give y=[...] and t=[...] (wide data) or id=, time= "
                                      "and outcome= (long data)")
         need = self.curve.q + 1
-        if gd.J < need:
+        if sample and gd.J < need:
             raise SpecificationError(
                 f"the {self.curve.name} curve has {self.curve.q} growth factors and needs at "
                 f"least {need} occasions; the data have {gd.J}")
@@ -147,7 +149,7 @@ class GrowthMixture:
         # covariance cannot be estimated (and a fit would report a 'converged'
         # degenerate solution)
         n_used = int(np.sum(np.asarray(gd.arrays["w"]) > 0))
-        if n_used < self.n_classes * need:
+        if sample and n_used < self.n_classes * need:
             raise _data.DataError(
                 f"{n_used} persons are too few for {self.n_classes} class"
                 f"{'es' if self.n_classes > 1 else ''} of the {self.curve.name} curve: each "

@@ -168,6 +168,27 @@ class GrowthMixtureResults:
         return pd.DataFrame(P, index=self.data.ids,
                             columns=[f"class{k + 1}" for k in range(P.shape[1])])
 
+    def predict_proba(self, data: pd.DataFrame, y=None, t=None, *, id=None, time=None,
+                      outcome=None) -> pd.DataFrame:
+        """Posterior class probabilities of *new* persons under the fitted model
+        (flexmix's ``posterior(newdata=)``, lcmm's ``predictClass``): their outcomes,
+        times and covariates in the layout the model was fitted on (wide ``y``, ``t``
+        or long ``id``, ``time``, ``outcome``). Any number of persons, one included;
+        the fitted θ is not changed. On the fitted data it equals ``posterior``."""
+        gd = self.model.prepare(data, y, t, id=id, time=time, outcome=outcome,
+                                sample=False)
+        prob = self.problem
+        fn = cached_jit(("trajmix-posterior", prob.cache_key()), lambda: prob.posterior)
+        P = np.asarray(fn(jnp.asarray(self.theta),
+                          {k: jnp.asarray(v) for k, v in gd.arrays.items()}))
+        return pd.DataFrame(P, index=gd.ids,
+                            columns=[f"class{k + 1}" for k in range(P.shape[1])])
+
+    def predict(self, data: pd.DataFrame, y=None, t=None, **long) -> pd.Series:
+        """Modal class (1..K) of new persons (``predict_proba``'s arguments)."""
+        P = self.predict_proba(data, y, t, **long)
+        return pd.Series(P.to_numpy().argmax(1) + 1, index=P.index, name="class")
+
     @property
     def classes(self) -> pd.Series:
         """Modal class of each person (1..K)."""

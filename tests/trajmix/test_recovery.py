@@ -113,3 +113,57 @@ def test_trajectories_are_the_class_marginal_means_in_the_joint_model():
         np.testing.assert_allclose(tr, [eta0, eta0 + g * eta1], rtol=1e-12)
     # the two classes' covariate means are far apart: the pooled mean is neither
     assert abs(p["c2.mux.ex1"] - p["c1.mux.ex1"]) > 2
+
+
+def test_posterior_of_new_persons():
+    """``predict_proba`` scores persons the model was not fitted on: on the fitted data
+    it is ``posterior``; one person alone gets the same row (a person's posterior
+    depends on θ and that person only); long data equal wide; and the modal classes
+    of a fresh sample from the population recover its true classes. Independent
+    check of one row: π_k f_k(y) / Σ_j π_j f_j(y) with scipy's normal density of the
+    person's implied moments."""
+    from scipy import stats
+
+    from sem.errors import SpecificationError
+    from sem.jaxconfig import jnp
+
+    pop, theta = liu_perera_population("full")
+    df = simulate(pop, theta, 300, seed=5)
+    res = pop.fit(df, y=Y10, t=T10, start=theta, se="none", warn=False)
+    P = res.predict_proba(df, y=Y10, t=T10)
+    np.testing.assert_allclose(P.to_numpy(), res.posterior.to_numpy(), rtol=1e-10,
+                               atol=1e-14)
+    one = res.predict_proba(df.iloc[[7]], y=Y10, t=T10)
+    np.testing.assert_allclose(one.to_numpy()[0], P.to_numpy()[7], rtol=1e-10)
+    long = df.iloc[:20].assign(pid=range(20)).melt(
+        id_vars=["pid", "gx1", "gx2", "ex1", "ex2"], value_vars=Y10, var_name="occ",
+        value_name="y")
+    long["t"] = df.iloc[:20][T10].to_numpy().ravel(order="F")
+    P_long = res.predict_proba(long, id="pid", time="t", outcome="y")
+    np.testing.assert_allclose(P_long.to_numpy(), P.to_numpy()[:20], rtol=1e-10)
+    fresh = simulate(pop, theta, 400, seed=6)
+    acc = (res.predict(fresh, y=Y10, t=T10).to_numpy() == fresh["class"].to_numpy()).mean()
+    assert acc > 0.85
+    # row 7 by hand: π_k(x_g) N(y; Λ(α + B x_e), Λ L Lᵀ Λᵀ + θ I) N(x_e; μx_k, Φ_k)
+    lay, curve = pop.layout, pop.curve
+    th = jnp.asarray(res.theta)
+    row = df.iloc[7]
+    y, t = row[Y10].to_numpy(float), row[T10].to_numpy(float)
+    xg, xe = row[["gx1", "gx2"]].to_numpy(float), row[["ex1", "ex2"]].to_numpy(float)
+    logits = np.asarray(lay.gate(th)) @ np.r_[1.0, xg]
+    terms = []
+    for k in range(lay.K):
+        p = lay.unpack_class(th, k)
+        Lam = np.asarray(curve.loadings(jnp.asarray(t)[None], p["nl"], p["alpha"]))[0]
+        eta = np.asarray(p["alpha"]) + np.asarray(p["beta"]) @ xe
+        L = np.asarray(p["L"])
+        cov = Lam @ L @ L.T @ Lam.T + float(p["theta"]) * np.eye(len(y))
+        Lphi = np.asarray(p["Lphi"])
+        terms.append(logits[k] + stats.multivariate_normal(Lam @ eta, cov).logpdf(y)
+                     + stats.multivariate_normal(np.asarray(p["mux"]),
+                                                 Lphi @ Lphi.T).logpdf(xe))
+    terms = np.array(terms)
+    np.testing.assert_allclose(np.exp(terms - np.logaddexp.reduce(terms)),
+                               P.to_numpy()[7], rtol=1e-9)
+    with pytest.raises(SpecificationError, match="Y3"):
+        res.predict_proba(df.drop(columns="Y3"), y=Y10, t=T10)
