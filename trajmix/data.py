@@ -132,6 +132,12 @@ def from_wide(df: pd.DataFrame, y, t, *, gating=(), experts=(), tvc=(), id=None,
     T = numeric_block(df, t, allow_missing=True, what="time", allow_constant=True)
     mask = ~np.isnan(Y)
     ids = df[id].to_numpy() if id else np.arange(len(df))
+    if id:
+        dup = pd.Series(ids).duplicated(keep=False).to_numpy()
+        if dup.any():
+            raise DataError(f"id column '{id}' repeats {sorted(set(ids[dup].tolist()))[:5]}"
+                            ": wide data hold one row per person (use long data, id=, "
+                            "time=, outcome=, for one row per visit)")
     _check_times(T, mask, ids, t)
     Z = np.zeros(Y.shape + (len(tvc),))
     for k, cols in enumerate(tvc):
@@ -163,6 +169,16 @@ def from_long(df: pd.DataFrame, id: str, time: str, outcome: str, *, gating=(),
         raise DataError(f"id column '{id}' is missing in {len(rows)} rows (rows "
                         f"{rows[:5].tolist()}{' ...' if len(rows) > 5 else ''}); every "
                         "visit needs the person's id")
+    # a visit without the outcome adds nothing to the likelihood: dropped before the
+    # checks, so that its time (or a time-varying covariate) may be missing too
+    seen = df[outcome].notna()
+    if not seen.all():
+        none = ~seen.groupby(df[id]).any()
+        if none.any():
+            bad = none[none].index.tolist()
+            raise DataError(f"{len(bad)} persons have no observed outcome (ids "
+                            f"{bad[:10]}); drop them first")
+        df = df[seen]
     d = df.sort_values([id, time], kind="stable")
     y = numeric_block(d, [outcome], allow_missing=True, what="outcome",
                       allow_constant=not sample)[:, 0]

@@ -107,7 +107,13 @@ def simulate(model, theta, n: int, *, J: int = 10, times=None, jitter: float = 0
              gating_cov=None, experts_cov=None, missing: str | None = None,
              p_missing: float = 0.0, seed=0, return_classes: bool = True) -> pd.DataFrame:
     """One data set in wide format: Y1..YJ, T1..TJ, covariates, TVC columns and the
-    true ``class``."""
+    true ``class``.
+
+    With a random nonlinear parameter (``random_knot=True``) the data follow the
+    model's own first-order form, the one its likelihood is (``trajmix.curves``): the
+    person's deviation δ enters through the derivative loading ∂Λ/∂γ · δ, not as a
+    person-specific knot inserted into Λ. Recovery studies of that model are then
+    exact; data with truly person-specific knots need a generator of their own."""
     rng = np.random.default_rng(seed_to_int(seed))
     lay, curve = model.layout, model.curve
     theta = np.asarray(theta, dtype=float)

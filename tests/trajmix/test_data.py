@@ -171,3 +171,25 @@ def test_long_data_with_missing_ids(wide):
     long.loc[long.index[:3], "id"] = np.nan
     with pytest.raises(DataError, match="id column 'id' is missing in 3 rows"):
         GrowthMixture("linear", 1).prepare(long, id="id", time="time", outcome="y")
+
+
+def test_long_visits_without_the_outcome_are_dropped(wide):
+    """A visit whose outcome is missing carries nothing; its time may be missing too
+    (it used to be an error). A person with no observed outcome at all is still one."""
+    long = to_long(wide.iloc[:40])
+    m = GrowthMixture("linear", 1)
+    ref = m.prepare(long, id="id", time="time", outcome="y")
+    extra = pd.DataFrame(dict(id=[0, 5], time=[np.nan, 99.0], y=[np.nan, np.nan]))
+    got = m.prepare(pd.concat([long, extra]), id="id", time="time", outcome="y")
+    for k in ("Y", "T", "mask"):
+        np.testing.assert_array_equal(got.arrays[k], ref.arrays[k])
+    ghost = pd.DataFrame(dict(id=[777, 777], time=[1.0, 2.0], y=[np.nan, np.nan]))
+    with pytest.raises(DataError, match=r"1 persons have no observed outcome \(ids \[777\]"):
+        m.prepare(pd.concat([long, ghost]), id="id", time="time", outcome="y")
+
+
+def test_wide_ids_must_be_unique(wide):
+    df = wide.iloc[:30].assign(pid=[1, 2, 3] * 10)
+    with pytest.raises(DataError, match=r"id column 'pid' repeats \[1, 2, 3\]"):
+        GrowthMixture("linear", 1).prepare(df, y=[f"Y{j}" for j in range(1, 11)],
+                                           t=[f"T{j}" for j in range(1, 11)], id="pid")
