@@ -76,10 +76,11 @@ def _moment_summary(spec, stacked: dict, S, mu):
 
 
 def _complete_on_covariates(spec, data, weights, missing):
-    """(data, weights, what was dropped: {} or rows and columns): under FIML with ``fixed_x`` the rows
-    with a missing exogenous covariate are dropped, as lavaan does (its likelihood is
-    conditional on the covariates, which such a row lacks). Anything that is not a
-    DataFrame holding every covariate is left to ``prepare``'s checks."""
+    """(data, weights, what was dropped: {} or its rows and columns). Under FIML with
+    ``fixed_x`` the rows with a missing exogenous covariate are dropped, as lavaan does
+    (its likelihood is conditional on the covariates, which such a row lacks).
+    Anything that is not a DataFrame holding every covariate is left to ``prepare``'s
+    checks."""
     x = list(spec.vars.ov_x)
     if (missing != "ml" or not x or not isinstance(data, pd.DataFrame)
             or not set(x) <= set(data.columns)):
