@@ -344,10 +344,11 @@ class SEMResults:
         return pd.DataFrame(out, columns=list(spec.vars.lv))
 
     # -- printing -------------------------------------------------------------------
-    def summary(self, standardized: bool = False) -> str:
+    def summary(self, standardized: bool = False, rsquare: bool = False) -> str:
+        """Print (and return) lavaan's ``summary(fit, standardized=, rsquare=)``."""
         from .summary import render
 
-        text = render(self, standardized)
+        text = render(self, standardized, rsquare)
         print(text)
         return text
 

@@ -15,7 +15,7 @@ def _line(k, v, width=64):
     return f"  {k:<{width - len(str(v)) - 2}}{v}"
 
 
-def render(res, standardized: bool = False) -> str:
+def render(res, standardized: bool = False, rsquare: bool = False) -> str:
     fm = res.fit_measures
     out = []
     status = "ended normally" if res.converged else "did NOT converge"
@@ -109,4 +109,9 @@ def render(res, standardized: bool = False) -> str:
             if standardized:
                 line += f"{_num(slv[i])}{_num(sall[i])}"
             out.append(line)
+    if rsquare and not res.spec.problem.has_defvars:
+        r2 = res.rsquare
+        if len(r2):
+            out += ["", "R-Square:", f"{'':20}{'Estimate':>9}"]
+            out += [f"   {v:<17}{_num(x)}" for v, x in r2.items()]
     return "\n".join(out)

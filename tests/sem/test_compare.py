@@ -67,6 +67,15 @@ def test_rsquare_matches_lavaan(pol_dem):
         np.testing.assert_allclose(r2, ref, atol=1e-6)
 
 
+def test_summary_prints_rsquare(pol_dem):
+    res = Model(PD_MODEL).fit(pol_dem)
+    text = res.summary(rsquare=True)
+    tail = text.split("R-Square:")[1].splitlines()[2:]
+    assert [ln.split()[0] for ln in tail] == list(res.rsquare.index)
+    assert float(tail[-1].split()[1]) == pytest.approx(res.rsquare["dem65"], abs=5e-4)
+    assert "R-Square" not in res.summary()
+
+
 def test_marker_is_the_first_indicator_over_all_statements():
     """``visual =~ x9`` in a second statement adds a free loading; it used to become a
     second marker fixed at 1 (df 24 where lavaan has 23)."""
