@@ -93,3 +93,7 @@ tab <- as.data.frame(anova(cfa(HS, data = hs, estimator = "MLR"),
                            cfa(HS, data = hs, orthogonal = TRUE, estimator = "MLR"),
                            cfa(paste(HS, "; visual =~ x9"), data = hs, estimator = "MLR")))
 write.csv(cbind(model = c("c", "a", "b"), tab), "lavaan_hs_anova_mlr.csv", row.names = FALSE)
+# factor scores (regression method), complete data and FIML
+write.csv(lavPredict(a), "lavaan_hs_factor_scores.csv", row.names = FALSE)
+write.csv(lavPredict(cfa(HS, data = hsm, missing = "ml")), "lavaan_hs_fiml_factor_scores.csv",
+          row.names = FALSE)

@@ -84,3 +84,15 @@ def test_marker_is_the_first_indicator_over_all_statements():
     assert load.loc[("visual", "x1"), "free"] == 0
     assert load.loc[("speed", "x7"), "free"] == 0
     assert (load.drop([("visual", "x1"), ("speed", "x7")])["free"] > 0).all()
+
+
+@pytest.mark.parametrize("name", ["hs", "hs_fiml"])
+def test_factor_scores_match_lavpredict(name, hs, hs_missing):
+    """Regression-method factor scores, each case from its own observed variables
+    (lavaan's ``lavPredict``); lavaan's optimizer tolerance leaves ~2e-6."""
+    ref = reference(f"lavaan_{name}_factor_scores.csv")
+    res = (Model(HS_MODEL).fit(hs) if name == "hs"
+           else Model(HS_MODEL).fit(hs_missing, missing="ml"))
+    fs = res.predict()
+    assert list(fs.columns) == list(ref.columns)
+    np.testing.assert_allclose(fs.to_numpy(), ref.to_numpy(), atol=1e-5)
