@@ -198,11 +198,23 @@ def _partial_stats(X: Any, given: Any, shrinkage: str | None, ddof: int
     return P, U, pcor, pvar, info
 
 
+def _need_three_parts(P: Parts) -> None:
+    """ρ_ij needs a reference part r ∉ {i, j}: with D = 2 the formula gives +1 for any
+    data (Ω has rank 1), which is not a correlation of anything."""
+    if P.D < 3:
+        raise DataError(
+            f"partial correlations between parts need at least 3 parts (a reference "
+            f"part besides i and j); got {P.D}: {[str(p) for p in P.parts]}. With two "
+            "parts, describe their relation by var log(x_1/x_2) (variation_matrix, or "
+            "partial_variances, which equal it here)")
+
+
 def partial_correlations(X: Any, given: Any = None, *, shrinkage: str | None = None,
                          ddof: int = 1) -> Any:
     """Compositional partial correlations ρ_ij = -Ω_ij / √(Ω_ii Ω_jj) (module doc).
 
-    X: (n, D) strictly positive parts, rows = samples (DataFrame, or array).
+    X: (n, D) strictly positive parts, rows = samples (DataFrame, or array); D >= 3
+        (with two parts ρ_12 is undefined: ``DataError``).
     given: None — each pair given all the other parts; or a part / list of parts S —
         each pair of the remaining parts given S only (the subcomposition {i, j} ∪ S).
     shrinkage: None (sample clr covariance; needs n >= D and a clr covariance of rank
@@ -215,6 +227,8 @@ def partial_correlations(X: Any, given: Any = None, *, shrinkage: str | None = N
     the parts U not in ``given``; numpy in, numpy out. With shrinkage, the DataFrame's
     ``.attrs`` hold the intensity.
     """
+    if given is None:
+        _need_three_parts(read_parts(X))
     P, U, pcor, _, info = _partial_stats(X, given, shrinkage, ddof)
     out = out_square(pcor, P, P.parts[U])
     if hasattr(out, "attrs"):
@@ -276,6 +290,8 @@ def normalized_partial_correlations(X: Any, normalizer: Any = None, ddof: int = 
     """
     P = read_parts(X)
     w = _weights(P, normalizer)
+    if np.all(np.abs(w) > 0):
+        _need_three_parts(P)   # the clr route reports pairs among all D parts
     check_for_statistics(P, allow=set(np.flatnonzero(w).tolist()))
     check_ddof(P, ddof)
     l = np.log(P.values)

@@ -189,8 +189,14 @@ def fit(g, data, *, start=None, **kwargs):
     # variances of edge-less nodes get lavaan's start value ½ s_vv written out: a
     # table made only of user rows without start() trips sem.starts (the xfail test
     # test_core_all_user_rows_without_start in tests/sem/test_graphs_fit.py)
-    vstart = {v: 0.5 * float(np.var(df[nm].to_numpy(dtype=float)))
-              for v, nm in zip(g.nodes, lavaan_names(g))}
+    # (NaN-aware: with missing="ml" a column may hold NaNs; a column with no usable
+    # variance gets no written start value)
+    vstart = {}
+    for v, nm in zip(g.nodes, lavaan_names(g)):
+        x = df[nm].to_numpy(dtype=float)
+        s2 = float(np.nanvar(x)) if np.isfinite(x).sum() > 1 else np.nan
+        if np.isfinite(s2) and s2 > 0:
+            vstart[v] = 0.5 * s2
     model = Model(to_lavaan(g, start=start, variance_start=vstart), fixed_x=False)
     theta0 = model.start(model.prepare(df, missing=kwargs.get("missing", "error")))
     _check_start(g, model, theta0)

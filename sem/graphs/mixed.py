@@ -59,6 +59,17 @@ class MixedGraph:
 
     def __init__(self, directed=(), bidirected=(), nodes=None, *, allow_bows: bool = True,
                  require_simple: bool = False):
+        for kind, es in (("directed", directed), ("bidirected", bidirected)):
+            if isinstance(es, (str, bytes)):
+                raise SpecificationError(f"{kind} must be a list of pairs of nodes; got "
+                                         f"the string {es!r}")
+            for e in es:
+                # a string edge would be split into characters: ("y1", "y2") given as
+                # the edge list became the edges y → 1 and y → 2
+                if isinstance(e, (str, bytes)):
+                    raise SpecificationError(
+                        f"{kind} edge {e!r} is a string, not a pair of nodes; pass a list "
+                        f"of pairs, e.g. {kind}=[('y1', 'y2')]")
         directed = [tuple(e) for e in directed]
         bidirected = [tuple(e) for e in bidirected]
         for kind, es in (("directed", directed), ("bidirected", bidirected)):
@@ -280,11 +291,30 @@ class MixedGraph:
             return f"{prefix}_{s[a]}"
         return f"{prefix}_{s[a]}{s[b]}" if compact else f"{prefix}_{s[a]}_{s[b]}"
 
+    def _check_distinct_names(self, objs) -> None:
+        """Labels joined by '_' can collide (nodes 'a', 'b_c' and 'a_b', 'c' both give
+        ``s_a_b_c``); distinct objects sharing a sympy symbol would silently merge."""
+        seen: dict = {}
+        for obj, nm in objs:
+            if nm in seen and seen[nm] != obj:
+                raise SpecificationError(
+                    f"symbol name {nm!r} is ambiguous: it names both {seen[nm]} and "
+                    f"{obj} (node labels joined by '_'). Symbolic results would merge "
+                    "them; rename the nodes (e.g. without '_')")
+            seen[nm] = obj
+
     def parameter_names(self) -> list[str]:
-        """Names of θ's entries: ``l_ij`` (λ), ``w_i`` (ω_i), ``w_ij`` (ω_ij)."""
-        return ([self._pair_name("l", i, j) for i, j in self._D]
-                + [self._pair_name("w", v) for v in range(self.n)]
-                + [self._pair_name("w", i, j) for i, j in self._B])
+        """Names of θ's entries: ``l_ij`` (λ), ``w_i`` (ω_i), ``w_ij`` (ω_ij).
+        Raises SpecificationError if two parameters would get the same name."""
+        nd = self.nodes
+        objs = ([(f"λ of {nd[i]!r} → {nd[j]!r}", self._pair_name("l", i, j))
+                 for i, j in self._D]
+                + [(f"ω of node {nd[v]!r}", self._pair_name("w", v)) for v in range(self.n)]
+                + [(f"ω of {nd[i]!r} ↔ {nd[j]!r}", self._pair_name("w", i, j))
+                   for i, j in self._B])
+        names = [nm for _, nm in objs]
+        self._check_distinct_names(objs)
+        return names
 
     @cached_property
     def _symbols(self):
@@ -306,10 +336,14 @@ class MixedGraph:
 
     def sigma_symbols(self) -> sp.Matrix:
         """Symmetric n×n matrix of the covariance symbols ``s_ij`` (see module doc)."""
+        nd = self.nodes
+        objs = [(f"σ of ({nd[i]!r}, {nd[j]!r})", self._pair_name("s", i, j))
+                for i in range(self.n) for j in range(i, self.n)]
+        self._check_distinct_names(objs)
         S = sp.zeros(self.n, self.n)
-        for i in range(self.n):
-            for j in range(i, self.n):
-                S[i, j] = S[j, i] = sp.Symbol(self._pair_name("s", i, j))
+        for (i, j), (_, nm) in zip(((i, j) for i in range(self.n)
+                                    for j in range(i, self.n)), objs):
+            S[i, j] = S[j, i] = sp.Symbol(nm)
         return S
 
     def sigma_symbol_list(self) -> list:
@@ -382,16 +416,28 @@ class MixedGraph:
         return S[0] if single else S
 
     def covariance_params(self, theta, method: str = "one_connection") -> np.ndarray:
-        """Σ for θ of shape (q,) or (B, q) (no support checks: fastest batch path)."""
+        """Σ for θ of shape (q,) or (B, q): the fastest batch path, with no support
+        checks (θ cannot put weight off the graph). Raises SpecificationError if θ
+        does not have q entries or I − Λ is singular at some point of the batch
+        (naming the batch entry)."""
         theta = np.asarray(theta, float)
+        if theta.ndim not in (1, 2) or theta.shape[-1] != self.n_params:
+            raise SpecificationError(
+                f"θ has {theta.shape[-1] if theta.ndim else 1} entries; the graph has "
+                f"{self.n_params} parameters (shape (q,) or (B, q) expected, got "
+                f"{theta.shape})")
         single = theta.ndim == 1
         theta = theta.reshape((-1, self.n_params))
         L, W = self.matrices(theta)
         if method == "solve":
+            par.check_nonsingular(L, self.nodes)
             S = np.asarray(par.covariance_solve(L, W))
-        else:
-            S, _ = oc.evaluate(self.program(), theta[:, :len(self._D)], W)
+        elif method in ("one_connection", "one-connection", "closed_form"):
+            S, det = oc.evaluate(self.program(), theta[:, :len(self._D)], W)
+            par.check_det(np.asarray(det), L, self.nodes)
             S = np.asarray(S)
+        else:
+            raise ValueError(f"unknown method {method!r}; use 'solve' or 'one_connection'")
         return S[0] if single else S
 
     def _ring_data(self, max_terms: int = symbolic.MAX_TERMS):

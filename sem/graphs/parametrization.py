@@ -163,6 +163,14 @@ def simulate(Lambda, Omega, n_obs, seed, columns) -> pd.DataFrame:
     rng = _rng(seed)
     n = Lambda.shape[-1]
     check_nonsingular(Lambda[None], columns)
-    eps = rng.standard_normal((int(n_obs), n)) @ np.linalg.cholesky(Omega).T
+    try:
+        chol = np.linalg.cholesky(Omega)
+    except np.linalg.LinAlgError:
+        lo = float(np.linalg.eigvalsh(Omega)[0])
+        raise SpecificationError(
+            f"Omega is not positive definite (smallest eigenvalue {lo:.3g}), so it is "
+            "not a covariance matrix of the errors ε; check the variances ω_v and the "
+            "bidirected ω_kl") from None
+    eps = rng.standard_normal((int(n_obs), n)) @ chol.T
     X = np.linalg.solve((np.eye(n) - Lambda).T, eps.T).T
     return pd.DataFrame(X, columns=list(columns))

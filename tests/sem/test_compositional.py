@@ -526,3 +526,20 @@ def test_example_runs_fast(tmp_path, capsys):
         assert f.exists() and f.stat().st_size > 0
     out = capsys.readouterr().out
     assert "Partial variances" in out and "0.722" in out
+
+
+# --- audit regressions ------------------------------------------------------------------
+
+def test_two_parts_partial_correlation_is_refused(cups):
+    """With D = 2 there is no reference part besides i and j, so ρ_12 is undefined;
+    the formula -Ω_12/√(Ω_11 Ω_22) gave +1 whatever the data (the clr correlation of two
+    parts is -1). Partial variances stay defined: π_i = var log(x_1/x_2)."""
+    two = cups[["Si", "Al"]]
+    with pytest.raises(DataError, match=r"at least 3 parts.*\['Si', 'Al'\]"):
+        partial_correlations(two)
+    with pytest.raises(DataError, match="at least 3 parts"):
+        normalized_partial_correlations(two)
+    lr = np.log(two["Si"] / two["Al"])
+    np.testing.assert_allclose(partial_variances(two), [lr.var(ddof=1)] * 2, rtol=1e-12)
+    # given= on larger compositions still works, down to three parts
+    assert partial_correlations(cups[["Si", "Al", "Na"]]).shape == (3, 3)

@@ -362,3 +362,66 @@ def test_too_large_for_symbolic_expansion():
     L, W = g.random_parameters(seed=2, scale=0.1, size=4)
     assert np.allclose(g.covariance(L, W, method="one_connection"),
                        g.covariance(L, W, method="solve"), rtol=1e-12, atol=0)
+
+
+# -- audit regressions ----------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["solve", "one_connection"])
+def test_covariance_params_refuses_singular_I_minus_Lambda(method):
+    """θ-vector path: a singular I − Λ used to give inf (closed form) or a finite but
+    meaningless matrix (solve) without any error."""
+    g = MixedGraph([(0, 1), (1, 0)])
+    theta = g.params(np.array([[0.0, 2.0], [0.5, 0.0]]), np.eye(2))   # λ01 λ10 = 1
+    with pytest.raises(SpecificationError, match="singular"):
+        g.covariance_params(theta, method=method)
+    # a batch: the error names the bad entry, the good one alone still works
+    good = g.params(np.array([[0.0, 0.5], [0.5, 0.0]]), np.eye(2))
+    with pytest.raises(SpecificationError, match="batch entry 1"):
+        g.covariance_params(np.stack([good, theta]), method=method)
+    S = g.covariance_params(good, method=method)
+    A = np.eye(2) - np.array([[0.0, 0.5], [0.5, 0.0]])
+    np.testing.assert_allclose(S, np.linalg.inv(A).T @ np.linalg.inv(A), rtol=1e-12)
+
+
+def test_covariance_params_wrong_length_is_named():
+    g = MixedGraph([(0, 1), (1, 0)])
+    with pytest.raises(SpecificationError, match="θ has 3 entries.*4 parameters"):
+        g.covariance_params([0.1, 0.2, 1.0])
+
+
+def test_ambiguous_symbol_names_are_refused():
+    """Labels joined by '_' can collide: ('a', 'b_c') and ('a_b', 'c') both gave
+    ``l_a_b_c``, and ω of node 'a_b' and ω of the edge a ↔ b both ``w_a_b``, so the
+    symbolic Σ silently merged different parameters."""
+    g = MixedGraph([("a", "b_c"), ("a_b", "c")], [("a", "b")],
+                   nodes=["a", "b", "b_c", "a_b", "c"])
+    with pytest.raises(SpecificationError, match=r"l_a_b_c.*rename"):
+        g.parameter_names()
+    with pytest.raises(SpecificationError, match="rename"):
+        g.covariance_symbolic()
+    with pytest.raises(SpecificationError, match=r"s_a_b_c.*rename"):
+        g.sigma_symbols()
+    # numeric work does not need names and still runs
+    L, W = g.random_parameters(seed=0)
+    assert np.allclose(g.covariance(L, W, method="one_connection"),
+                       g.covariance(L, W), rtol=1e-12)
+    # unambiguous multi-character labels keep their names
+    h = MixedGraph([("y1", "y2")], [("y1", "y3")], nodes=["y1", "y2", "y3"])
+    assert h.parameter_names() == ["l_y1_y2", "w_y1", "w_y2", "w_y3", "w_y1_y3"]
+
+
+def test_simulate_non_positive_definite_omega_is_named():
+    g = MixedGraph([(0, 1)], [(0, 1)])
+    L = np.array([[0.0, 0.5], [0.0, 0.0]])
+    with pytest.raises(SpecificationError, match="Omega is not positive definite"):
+        g.simulate(L, np.array([[1.0, 2.0], [2.0, 1.0]]), 5)
+
+
+def test_string_edges_are_refused():
+    """One edge passed instead of a list of edges used to be split into characters:
+    directed=("y1", "y2") became y → 1, y → 2 on nodes y, 1, 2."""
+    with pytest.raises(SpecificationError, match=r"edge 'y1' is a string.*\[\('y1', 'y2'\)\]"):
+        MixedGraph(directed=("y1", "y2"))
+    with pytest.raises(SpecificationError, match="bidirected edge 'ac' is a string"):
+        MixedGraph(bidirected=["ac"])
+    assert MixedGraph(directed=[("y1", "y2")]).nodes == ("y1", "y2")

@@ -138,3 +138,18 @@ def test_example_runs_in_fast_mode(tmp_path):
     assert not tab.loc["2-cycle 1⇄2", "finite_to_one"] and tab.loc["3-cycle", "finite_to_one"]
     assert len(out["ideal"]["4-cycle"]) == 2
     assert np.all(np.abs(out["fit"].estimate - out["fit"].true) < 0.15)
+
+
+def test_fit_missing_ml_with_an_isolated_node_with_missing_values():
+    """A node without edges gets a written start value ½ var; with NaNs in that column
+    it was 'start(nan)', a syntax error, under missing='ml'."""
+    g = MixedGraph(feedback_graph().directed, feedback_graph().bidirected,
+                   nodes=["y1", "y2", "y3", "x1", "x2", "z"])
+    d = pd.read_csv(DATA / "graphs_cyclic_data.csv")
+    d["z"] = np.random.default_rng(0).normal(2.0, 1.5, size=len(d))
+    d.loc[::7, "z"] = np.nan
+    res = g.fit(d, missing="ml")
+    assert res.converged
+    est = res.estimates
+    vz = est[(est.lhs == "z") & (est.op == "~~") & (est.rhs == "z")].est.iloc[0]
+    assert vz == pytest.approx(np.nanvar(d["z"]), rel=1e-3)
