@@ -321,6 +321,31 @@ class SEMResults:
         return (pd.DataFrame(np.asarray(Sigma), index=ov, columns=ov),
                 pd.Series(np.asarray(mu), index=ov))
 
+    def residuals(self, type: str = "raw") -> dict:
+        """lavaan's ``residuals(fit, type=)``: the sample moments less the model's.
+        ``"raw"``: S − Σ̂ (and ȳ − μ̂ with a mean structure); ``"cor"``
+        (``"cor.bollen"``): the sample correlations less the implied ones, the means as
+        (ȳ − μ̂) / sd. S and ȳ are the unrestricted estimates (FIML's under missing
+        values; divisor N). Returns {"type", "cov"[, "mean"]}."""
+        if self.spec.problem.has_defvars:
+            raise NotImplementedError("residuals with definition variables (each case "
+                                      "has its own implied moments)")
+        kinds = {"raw": "raw", "cor": "cor.bollen", "cor.bollen": "cor.bollen"}
+        if type not in kinds:
+            raise ValueError(f"type must be one of {sorted(kinds)}, got {type!r}")
+        _, S, ybar, _ = unrestricted(self.data)
+        Sigma, mu = self.implied()
+        ov = list(Sigma.index)
+        R, m = S - Sigma.to_numpy(), ybar - mu.to_numpy()
+        if kinds[type] == "cor.bollen":
+            ds, dm = np.sqrt(np.diag(S)), np.sqrt(np.diag(Sigma.to_numpy()))
+            R = S / np.outer(ds, ds) - Sigma.to_numpy() / np.outer(dm, dm)
+            m = m / ds
+        out = {"type": kinds[type], "cov": pd.DataFrame(R, index=ov, columns=ov)}
+        if self.spec.problem.meanstructure:
+            out["mean"] = pd.Series(m, index=ov)
+        return out
+
     def predict(self, data: pd.DataFrame | None = None) -> pd.DataFrame:
         """Factor scores by the regression method, η̂ = μ_η + C_ηy Σ_oo⁻¹ (y_o − μ_o),
         using each case's observed variables."""

@@ -96,3 +96,21 @@ def test_factor_scores_match_lavpredict(name, hs, hs_missing):
     fs = res.predict()
     assert list(fs.columns) == list(ref.columns)
     np.testing.assert_allclose(fs.to_numpy(), ref.to_numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["hs", "hs_fiml"])
+@pytest.mark.parametrize("kind", ["raw", "cor"])
+def test_residuals_match_lavaan(name, kind, hs, hs_missing):
+    res = (Model(HS_MODEL).fit(hs) if name == "hs"
+           else Model(HS_MODEL).fit(hs_missing, missing="ml"))
+    out = res.residuals(kind)
+    ref = reference(f"lavaan_{name}_resid_{kind}.csv").set_index("Unnamed: 0")
+    assert list(out["cov"].index) == list(ref.index)
+    np.testing.assert_allclose(out["cov"].to_numpy(), ref.to_numpy(), atol=1e-5)
+    if name == "hs_fiml":
+        mref = reference(f"lavaan_{name}_resid_{kind}_mean.csv").set_index("variable")
+        np.testing.assert_allclose(out["mean"], mref["mean"], atol=1e-5)
+    else:
+        assert "mean" not in out
+    with pytest.raises(ValueError, match="type must be one of"):
+        res.residuals("normalised")
