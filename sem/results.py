@@ -14,7 +14,8 @@ from .errors import BoundaryWarning, ConvergenceWarning
 from .estimation import apply_in_chunks, cached_jit, compiled
 from .inference import delta_method, intervals, invert_information, sandwich, wald_table
 from .jaxconfig import jnp
-from .saturated import block_loglik, independence_loglik, unrestricted
+from .saturated import (block_loglik, independence_loglik, unrestricted,
+                        unrestricted_variances)
 from .standardized import std_function
 
 
@@ -325,12 +326,16 @@ class SEMResults:
         """lavaan's ``residuals(fit, type=)``: the sample moments less the model's.
         ``"raw"``: S − Σ̂ (and ȳ − μ̂ with a mean structure); ``"cor"``
         (``"cor.bollen"``): the sample correlations less the implied ones, the means as
-        (ȳ − μ̂) / sd. S and ȳ are the unrestricted estimates (FIML's under missing
-        values; divisor N). Returns {"type", "cov"[, "mean"]}."""
+        (ȳ − μ̂) / sd; ``"normalized"``: raw over the sampling SEs of the sample
+        moments under normality (``sem.saturated.unrestricted_variances``). S and ȳ are
+        the unrestricted estimates (FIML's under missing values; divisor N). Returns
+        {"type", "cov"[, "mean"]}. (lavaan's "standardized", over the SEs of the
+        residuals themselves, is not computed.)"""
         if self.spec.problem.has_defvars:
             raise NotImplementedError("residuals with definition variables (each case "
                                       "has its own implied moments)")
-        kinds = {"raw": "raw", "cor": "cor.bollen", "cor.bollen": "cor.bollen"}
+        kinds = {"raw": "raw", "cor": "cor.bollen", "cor.bollen": "cor.bollen",
+                 "normalized": "normalized"}
         if type not in kinds:
             raise ValueError(f"type must be one of {sorted(kinds)}, got {type!r}")
         _, S, ybar, _ = unrestricted(self.data)
@@ -341,6 +346,9 @@ class SEMResults:
             ds, dm = np.sqrt(np.diag(S)), np.sqrt(np.diag(Sigma.to_numpy()))
             R = S / np.outer(ds, ds) - Sigma.to_numpy() / np.outer(dm, dm)
             m = m / ds
+        elif kinds[type] == "normalized":       # over the sample moments' own SEs
+            vm, vS = unrestricted_variances(self.data)
+            R, m = R / np.sqrt(vS), m / np.sqrt(vm)
         out = {"type": kinds[type], "cov": pd.DataFrame(R, index=ov, columns=ov)}
         if self.spec.problem.meanstructure:
             out["mean"] = pd.Series(m, index=ov)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .estimation import maximize
-from .jaxconfig import jnp
+from .estimation import cached_jit, maximize
+from .jaxconfig import jax, jnp
 from .likelihoods import LOG2PI, mvn_loglik_cases, mvn_loglik_total
 from .linalg import vech_indices
 from .starts import sample_moments
@@ -108,3 +108,47 @@ def block_loglik(data: dict, cols) -> float:
     if len(cols) == 0:
         return 0.0
     return float(unrestricted(column_block(data, cols))[0])
+
+
+
+def unrestricted_derivatives(data: dict):
+    """At the unrestricted (FIML) optimum, in the Cholesky form θ = (μ, vech L): the
+    per-case scores (n, k), the Hessian of the log-likelihood (k, k) and the Jacobian
+    of (μ, vech Σ) in θ (k, k), by JAX, one compiled program per p."""
+    p = data["Y"].shape[1]
+    prob = UnrestrictedProblem(p)
+    rows, cols = prob.rows, prob.cols
+
+    def make():
+        def moments(u):
+            Sg, m = prob.moments(u)
+            return jnp.concatenate([m, Sg[rows, cols]])
+
+        return lambda t, d: (jax.jacfwd(prob.loglik_cases)(t, d),
+                             jax.hessian(prob.loglik)(t, d), jax.jacfwd(moments)(t))
+
+    _, S, mu, _ = unrestricted(data)
+    th = jnp.asarray(np.r_[mu, np.linalg.cholesky(S)[rows, cols]])
+    out = cached_jit(("unrestricted-derivatives", p), make)(
+        th, {k: jnp.asarray(v) for k, v in data.items()})
+    return tuple(np.asarray(a) for a in out)
+
+
+def unrestricted_variances(data: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Sampling variances of the unrestricted estimates under normality: (p,) for ȳ
+    and (p, p) for the covariances s_ij. Complete data in closed form, s_ii / N and
+    (s_ij² + s_ii s_jj) / N; with missing values from the inverse observed
+    information of the FIML fit, carried from the Cholesky form to (μ, Σ) by its
+    Jacobian (lavaan's h1 ACOV under ``missing = "ml"``)."""
+    _, S, _, _ = unrestricted(data)
+    N = float(np.sum(data["w"]))
+    p = S.shape[0]
+    if data["patterns"].shape[0] == 1 and data["patterns"].all():
+        d = np.diag(S)
+        return d / N, (S * S + np.outer(d, d)) / N
+    _, H, J = unrestricted_derivatives(data)
+    v = np.einsum("ij,ij->i", J, np.linalg.solve(-H, J.T).T)
+    rows, cols = vech_indices(p)
+    V = np.zeros((p, p))
+    V[rows, cols] = v[p:]
+    return v[:p], V + np.tril(V, -1).T

@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .estimation import cached_jit
-from .jaxconfig import jax, jnp
-from .saturated import UnrestrictedProblem, column_block, unrestricted
+from .saturated import column_block, unrestricted_derivatives
 
 
 def _trace_unrestricted(data: dict) -> float:
@@ -51,12 +49,7 @@ def _trace_unrestricted(data: dict) -> float:
         S = (d * w[:, None]).T @ d / w.sum()
         q = np.einsum("ij,ij->i", d @ np.linalg.inv(S), d)
         return float(p + 0.5 * (w @ q ** 2 / w.sum() - p))
-    prob = UnrestrictedProblem(p)
-    _, S, mu, _ = unrestricted(data)
-    th = jnp.asarray(np.r_[mu, np.linalg.cholesky(S)[prob.rows, prob.cols]])
-    parts = cached_jit(("unrestricted-trace", p), lambda: lambda t, d: (
-        jax.jacfwd(prob.loglik_cases)(t, d), jax.hessian(prob.loglik)(t, d)))
-    s, H = (np.asarray(a) for a in parts(th, {k: jnp.asarray(v) for k, v in data.items()}))
+    s, H, _ = unrestricted_derivatives(data)
     return float(np.trace(np.linalg.solve(-H, (s * w[:, None]).T @ s)))
 
 

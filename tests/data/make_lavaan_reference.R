@@ -97,8 +97,8 @@ write.csv(cbind(model = c("c", "a", "b"), tab), "lavaan_hs_anova_mlr.csv", row.n
 write.csv(lavPredict(a), "lavaan_hs_factor_scores.csv", row.names = FALSE)
 write.csv(lavPredict(cfa(HS, data = hsm, missing = "ml")), "lavaan_hs_fiml_factor_scores.csv",
           row.names = FALSE)
-# residuals (raw and cor.bollen), complete data and FIML
-res <- function(fit, name) for (ty in c("raw", "cor")) {
+# residuals (raw, cor.bollen, normalized), complete data and FIML
+res <- function(fit, name) for (ty in c("raw", "cor", "normalized")) {
   r <- residuals(fit, type = ty)
   write.csv(r$cov, sprintf("lavaan_%s_resid_%s.csv", name, ty))
   if (!is.null(r$mean))

@@ -99,17 +99,19 @@ def test_factor_scores_match_lavpredict(name, hs, hs_missing):
 
 
 @pytest.mark.parametrize("name", ["hs", "hs_fiml"])
-@pytest.mark.parametrize("kind", ["raw", "cor"])
+@pytest.mark.parametrize("kind", ["raw", "cor", "normalized"])
 def test_residuals_match_lavaan(name, kind, hs, hs_missing):
     res = (Model(HS_MODEL).fit(hs) if name == "hs"
            else Model(HS_MODEL).fit(hs_missing, missing="ml"))
     out = res.residuals(kind)
     ref = reference(f"lavaan_{name}_resid_{kind}.csv").set_index("Unnamed: 0")
     assert list(out["cov"].index) == list(ref.index)
-    np.testing.assert_allclose(out["cov"].to_numpy(), ref.to_numpy(), atol=1e-5)
+    # lavaan's EM stops ~1e-6 from the FIML optimum: ~5e-5 in normalized residuals
+    atol = 1e-4 if kind == "normalized" else 1e-5
+    np.testing.assert_allclose(out["cov"].to_numpy(), ref.to_numpy(), atol=atol)
     if name == "hs_fiml":
         mref = reference(f"lavaan_{name}_resid_{kind}_mean.csv").set_index("variable")
-        np.testing.assert_allclose(out["mean"], mref["mean"], atol=1e-5)
+        np.testing.assert_allclose(out["mean"], mref["mean"], atol=atol)
     else:
         assert "mean" not in out
     with pytest.raises(ValueError, match="type must be one of"):
