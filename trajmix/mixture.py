@@ -427,8 +427,10 @@ class GrowthMixture:
             from sem.jaxconfig import jnp
 
             prob = self.problem()
-            share = np.asarray(prob.class_prior(jnp.asarray(theta), arrays)).mean(0)
-            perm = np.argsort(-share, kind="stable")
+            # the reported share: the weighted mean prior (``trajmix.report``)
+            prior = np.asarray(prob.class_prior(jnp.asarray(theta), arrays))
+            w = np.asarray(arrays["w"], dtype=float)
+            perm = np.argsort(-(w @ prior) / w.sum(), kind="stable")
         else:
             perm = np.argsort(self.class_levels(theta, arrays), kind="stable")
         return permute_classes(self.layout, theta, perm)

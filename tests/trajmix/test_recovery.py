@@ -167,3 +167,24 @@ def test_posterior_of_new_persons():
                                P.to_numpy()[7], rtol=1e-9)
     with pytest.raises(SpecificationError, match="Y3"):
         res.predict_proba(df.drop(columns="Y3"), y=Y10, t=T10)
+
+
+def test_order_share_ranks_by_the_weighted_share():
+    """``order="share"`` puts the largest class first by the share the results report,
+    the *weighted* mean prior; it used to rank by the unweighted mean."""
+    from sem.jaxconfig import jnp
+
+    pop, theta = liu_perera_population("full")
+    df = simulate(pop, theta, 400, seed=9)
+    prob = pop.problem()
+    plain = pop.prepare(df, y=Y10, t=T10).arrays
+    prior = np.asarray(prob.class_prior(jnp.asarray(theta), plain))
+    unweighted = prior.mean(0)
+    small = int(np.argmin(unweighted))                 # weight the smaller class's persons
+    w = np.where(prior.argmax(1) == small, 6.0, 0.2)
+    arrays = pop.prepare(df, y=Y10, t=T10, weights=w).arrays
+    weighted = w @ prior / w.sum()
+    assert np.argmax(weighted) == small != np.argmax(unweighted)
+    th = pop.canonical(np.asarray(theta), arrays, "share")
+    after = w @ np.asarray(prob.class_prior(jnp.asarray(th), arrays)) / w.sum()
+    np.testing.assert_allclose(after, np.sort(weighted)[::-1], rtol=1e-12)
