@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import fit_measures as _fm
 from .defined import defined_function
-from .errors import BoundaryWarning, ConvergenceWarning
+from .errors import BoundaryWarning, ConvergenceWarning, SpecificationError
 from .estimation import apply_in_chunks, cached_jit, compiled
 from .inference import delta_method, intervals, invert_information, sandwich, wald_table
 from .jaxconfig import jnp
@@ -354,26 +354,58 @@ class SEMResults:
             out["mean"] = pd.Series(m, index=ov)
         return out
 
-    def predict(self, data: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Factor scores by the regression method, η̂ = μ_η + C_ηy Σ_oo⁻¹ (y_o − μ_o),
-        using each case's observed variables."""
+    def predict(self, data: pd.DataFrame | None = None,
+                method: str = "regression") -> pd.DataFrame:
+        """Factor scores from each case's observed variables (lavaan's ``lavPredict``).
+
+        ``"regression"``: η̂ = μ_η + C_ηy Σ_oo⁻¹ (y_o − μ_o). ``"Bartlett"``:
+        η̂ = μ_η + (Λ_oᵀ Θ_oo⁻¹ Λ_o)⁻¹ Λ_oᵀ Θ_oo⁻¹ (y_o − μ_o), Λ the loadings and Θ the
+        residual covariances of the measurement part (models whose observed variables
+        predict nothing and share no covariance with a latent variable); a factor none
+        of whose indicators a case observes gets NaN there, as lavaan's. Both equal
+        lavaan 0.6.14's (``tests/sem/test_compare.py``)."""
         spec = self.spec
         if spec.problem.has_defvars:
             raise NotImplementedError("factor scores with definition variables")
+        if method not in ("regression", "Bartlett"):
+            raise ValueError(f"method must be 'regression' or 'Bartlett', got {method!r}")
+        if not spec.vars.lv:
+            raise SpecificationError("the model has no latent variables to score")
         d = self.data if data is None else self.model.prepare(
             data, missing="ml" if spec.problem.meanstructure else "error")
         C, m = (np.asarray(a) for a in self._implied_all())
         k = spec.ram.n_ov
-        Syy, Sey = C[:k, :k], C[k:, :k]
         mu_y = m[:k] if spec.problem.meanstructure else d["w"] @ d["Y"] / d["w"].sum()
+        if method == "Bartlett":
+            if not spec.ram.latent_block:
+                raise NotImplementedError(
+                    "Bartlett scores need a measurement model (observed variables that "
+                    "predict nothing and share no covariance with a latent variable)")
+            A, S, _ = (np.asarray(a) for a in spec.ram.matrices(jnp.asarray(self.theta)))
+            Lam, Theta = A[:k, k:], S[:k, :k]
         out = np.zeros((d["Y"].shape[0], len(spec.vars.lv)))
         pid = d["onehot"].argmax(1)
         for P, o in enumerate(d["patterns"]):
             rows = pid == P
             if not rows.any():
                 continue
-            B = np.linalg.solve(Syy[np.ix_(o, o)], Sey[:, o].T).T
-            out[rows] = m[k:] + (d["Y"][rows][:, o] - mu_y[o]) @ B.T
+            dev = d["Y"][rows][:, o] - mu_y[o]
+            if method == "regression":
+                B = np.linalg.solve(C[:k, :k][np.ix_(o, o)], C[k:, :k][:, o].T).T
+                out[rows] = m[k:] + dev @ B.T
+                continue
+            seen = np.abs(Lam[o]).sum(0) > 0       # factors with an observed indicator
+            L = Lam[o][:, seen]
+            try:
+                TiL = np.linalg.solve(Theta[np.ix_(o, o)], L)
+                W = np.linalg.solve(L.T @ TiL, TiL.T)
+            except np.linalg.LinAlgError:
+                raise SpecificationError(
+                    "Bartlett scores need positive definite residual covariances of the "
+                    "indicators (a residual variance fixed at 0, e.g. of a single "
+                    "indicator, makes Θ singular); use method='regression'") from None
+            out[np.ix_(rows, seen)] = m[k:][seen] + dev @ W.T
+            out[np.ix_(rows, ~seen)] = np.nan
         return pd.DataFrame(out, columns=list(spec.vars.lv))
 
     # -- printing -------------------------------------------------------------------

@@ -107,3 +107,11 @@ res <- function(fit, name) for (ty in c("raw", "cor", "normalized")) {
 }
 res(a, "hs")
 res(cfa(HS, data = hsm, missing = "ml"), "hs_fiml")
+# Bartlett factor scores (complete, FIML) and both kinds for the PD model (latent regressions)
+write.csv(lavPredict(a, method = "Bartlett"), "lavaan_hs_bartlett_scores.csv", row.names = FALSE)
+write.csv(lavPredict(cfa(HS, data = hsm, missing = "ml"), method = "Bartlett"),
+          "lavaan_hs_fiml_bartlett_scores.csv", row.names = FALSE)
+pdfit <- sem(PD, data = pd, optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 10000))
+write.csv(lavPredict(pdfit), "lavaan_pd_factor_scores.csv", row.names = FALSE)
+write.csv(lavPredict(pdfit, method = "Bartlett"), "lavaan_pd_bartlett_scores.csv",
+          row.names = FALSE)

@@ -86,16 +86,33 @@ def test_marker_is_the_first_indicator_over_all_statements():
     assert (load.drop([("visual", "x1"), ("speed", "x7")])["free"] > 0).all()
 
 
-@pytest.mark.parametrize("name", ["hs", "hs_fiml"])
-def test_factor_scores_match_lavpredict(name, hs, hs_missing):
-    """Regression-method factor scores, each case from its own observed variables
-    (lavaan's ``lavPredict``); lavaan's optimizer tolerance leaves ~2e-6."""
-    ref = reference(f"lavaan_{name}_factor_scores.csv")
-    res = (Model(HS_MODEL).fit(hs) if name == "hs"
-           else Model(HS_MODEL).fit(hs_missing, missing="ml"))
-    fs = res.predict()
+@pytest.mark.parametrize("name", ["hs", "hs_fiml", "pd"])
+@pytest.mark.parametrize("method", ["regression", "Bartlett"])
+def test_factor_scores_match_lavpredict(name, method, hs, hs_missing, pol_dem):
+    """Factor scores, each case from its own observed variables (lavaan's
+    ``lavPredict``; PD has latent regressions and equality labels); lavaan's optimizer
+    tolerance leaves ~2e-6. Under FIML one case observes none of speed's indicators:
+    its Bartlett score for speed is NaN, as lavaan's."""
+    kind = "factor" if method == "regression" else "bartlett"
+    ref = reference(f"lavaan_{name}_{kind}_scores.csv")
+    res = {"hs": lambda: Model(HS_MODEL).fit(hs),
+           "hs_fiml": lambda: Model(HS_MODEL).fit(hs_missing, missing="ml"),
+           "pd": lambda: Model(PD_MODEL).fit(pol_dem)}[name]()
+    fs = res.predict(method=method)
     assert list(fs.columns) == list(ref.columns)
-    np.testing.assert_allclose(fs.to_numpy(), ref.to_numpy(), atol=1e-5)
+    np.testing.assert_array_equal(np.isnan(fs.to_numpy()), np.isnan(ref.to_numpy()))
+    np.testing.assert_allclose(fs.to_numpy(), ref.to_numpy(), atol=2e-5)
+
+
+def test_bartlett_scores_bad_input(hs):
+    with pytest.raises(ValueError, match="method must be"):
+        Model(HS_MODEL).fit(hs).predict(method="bartlett")
+    path = Model("x4 ~ x1 + ageyr").fit(hs)
+    with pytest.raises(SpecificationError, match="no latent variables"):
+        path.predict()
+    single = Model("visual =~ x1 + x2 + x3; spd =~ x7; spd ~ visual").fit(hs)
+    with pytest.raises(SpecificationError, match="positive definite residual"):
+        single.predict(method="Bartlett")
 
 
 @pytest.mark.parametrize("name", ["hs", "hs_fiml"])
