@@ -437,18 +437,30 @@ class GrowthMixture:
 
     def class_levels(self, theta, arrays) -> np.ndarray:
         """The key of the canonical order: knot (spline) or the class mean curve's
-        value at the median observed time."""
-        from sem.jaxconfig import jnp
-
+        value at the median observed time (``class_curve``)."""
         lay = self.layout
         if self.curve.name == "bilinear_spline":
             return np.array([float(lay.get(theta, "nl", k)[0]) for k in range(lay.K)])
         tm = float(np.median(arrays["T"][arrays["mask"]]))
-        out = []
-        for k in range(lay.K):
-            p = lay.unpack_class(jnp.asarray(theta), k)
-            out.append(float(self.curve.mean_curve(jnp.array([tm]), p["nl"], p["alpha"])[0]))
-        return np.array(out)
+        return np.array([float(self.class_curve(theta, arrays, k, [tm])[0])
+                         for k in range(lay.K)])
+
+    def class_curve(self, theta, arrays, k: int, times) -> np.ndarray:
+        """Class k's mean trajectory at ``times``: with expert covariates in the joint
+        model at the class's own covariate means μx_k (its marginal mean curve, the
+        curve of the reported ``mean_orig`` means), in the conditional model at the
+        weighted sample means of the covariates; time-varying covariates at 0."""
+        from sem.jaxconfig import jnp
+
+        lay = self.layout
+        p = lay.unpack_class(jnp.asarray(theta), k)
+        eta = p["alpha"]
+        if lay.pe:
+            w = np.asarray(arrays["w"], dtype=float)
+            x = p["mux"] if lay.joint else jnp.asarray((w @ arrays["Xe"]) / w.sum())
+            eta = eta + p["beta"] @ x
+        return np.asarray(self.curve.mean_curve(jnp.asarray(np.asarray(times, float)),
+                                                p["nl"], eta))
 
 
 def _check_fit_options(n_starts, se, order, max_iter) -> None:

@@ -250,28 +250,16 @@ class GrowthMixtureResults:
 
     # -- trajectories -----------------------------------------------------------------
     def trajectories(self, times=None) -> pd.DataFrame:
-        """Class mean trajectories. With expert covariates in the joint model each
-        class's curve is at its own covariate means μx_k, i.e. the class's marginal
-        mean trajectory (the curve of the reported ``mean_orig`` factor means); in the
-        conditional model, at the (weighted) sample means of the expert covariates.
-        Time-varying covariates are set to 0."""
+        """Class mean trajectories (``GrowthMixture.class_curve``: with joint experts
+        at each class's own covariate means, the curve of the reported ``mean_orig``
+        means; time-varying covariates at 0)."""
         arrays = self.data.arrays
         if times is None:
             obs = arrays["T"][arrays["mask"]]
             times = np.linspace(obs.min(), obs.max(), 50)
-        lay, curve = self.model.layout, self.model.curve
         out = {"time": np.asarray(times)}
-        w = np.asarray(arrays["w"], dtype=float)
-        xbar = (w @ arrays["Xe"]) / w.sum() if lay.pe else None
-        for k in range(lay.K):
-            p = lay.unpack_class(jnp.asarray(self.theta), k)
-            if lay.pe:
-                x = p["mux"] if lay.joint else jnp.asarray(xbar)
-                eta = p["alpha"] + p["beta"] @ x
-            else:
-                eta = p["alpha"]
-            out[f"class{k + 1}"] = np.asarray(curve.mean_curve(jnp.asarray(times), p["nl"],
-                                                               eta))
+        for k in range(self.model.layout.K):
+            out[f"class{k + 1}"] = self.model.class_curve(self.theta, arrays, k, times)
         return pd.DataFrame(out)
 
     def summary(self) -> str:

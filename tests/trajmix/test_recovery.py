@@ -188,3 +188,30 @@ def test_order_share_ranks_by_the_weighted_share():
     th = pop.canonical(np.asarray(theta), arrays, "share")
     after = w @ np.asarray(prob.class_prior(jnp.asarray(th), arrays)) / w.sum()
     np.testing.assert_allclose(after, np.sort(weighted)[::-1], rtol=1e-12)
+
+
+def test_class_order_of_expert_models_uses_the_class_mean_curves():
+    """The canonical order of a non-spline curve ranks the class mean curves at the
+    median time; with joint experts a class's mean curve is at its own covariate
+    means (as ``trajectories``), not at x = 0, where these two classes rank the
+    other way round."""
+    model = GrowthMixture("linear", 2, experts=["ex1"])
+    B = np.array([[-1.0], [0.0]])
+    theta = population_theta(model, [
+        dict(mean=[10.0, 1.0], theta=1.0, psi=np.diag([1.0, 0.1]), beta=B, mux=[-5.0],
+             phi=[[1.0]]),
+        dict(mean=[12.0, 1.0], theta=1.0, psi=np.diag([1.0, 0.1]), beta=B, mux=[5.0],
+             phi=[[1.0]])], gating=[[0.0]])
+    df = simulate(model, theta, 50, seed=1)
+    arrays = model.prepare(df, y=Y10, t=T10).arrays
+    tm = float(np.median(arrays["T"][arrays["mask"]]))
+    levels = model.class_levels(np.asarray(theta), arrays)
+    # by hand: the linear mean curve η0 + η1 t at tm with η = α + B μx:
+    # class 1 (10 + 5) + tm, class 2 (12 − 5) + tm; at x = 0 they would be 10 and 12
+    np.testing.assert_allclose(levels, [15.0 + tm, 7.0 + tm], rtol=1e-12)
+    res = model.fit(df, y=Y10, t=T10, start=theta, se="none", warn=False)
+    traj = res.trajectories(times=[tm])
+    np.testing.assert_allclose(
+        model.class_levels(res.theta, arrays),
+        [traj[f"class{k + 1}"].iloc[0] for k in range(2)], rtol=1e-12)
+    assert np.all(np.diff(model.class_levels(res.theta, arrays)) >= 0)   # canonical
