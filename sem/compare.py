@@ -15,6 +15,8 @@ ML statistics. The scaled difference can come out negative for nearly equal mode
 
 Checked against lavaan 0.6.14's ``anova`` (``tests/sem/test_compare.py``). Nesting
 itself is the user's claim, as in lavaan: the test is only valid if it holds.
+
+``wald_test`` is lavaan's ``lavTestWald``: constraints on one fit's labelled parameters.
 """
 from __future__ import annotations
 
@@ -75,3 +77,47 @@ def lrt(*fits, **named_fits) -> pd.DataFrame:
     tab["Pr(>Chisq)"] = p
     tab.iloc[0, 4:] = np.nan
     return tab
+
+
+def wald_test(fit, constraints: str) -> dict:
+    """lavaan's ``lavTestWald``: a Wald test of constraints on the labelled parameters
+    of one fit, ``"a == d; b == e"`` (one per line or ``;``; each side an expression in
+    the labels and defined parameters). With r(θ) = lhs − rhs and R = ∂r/∂θ,
+    W = r(θ̂)ᵀ (R V Rᵀ)⁻¹ r(θ̂) on as many df as constraints, V the fit's covariance of
+    θ̂ (robust for ``se="robust"``, as lavaan's). Returns {stat, df, pvalue, se}."""
+    from .defined import defined_function
+    from .jaxconfig import jax, jnp
+    from .partable import expression_names
+
+    parts = [c.strip() for line in str(constraints).splitlines()
+             for c in line.split(";") if c.strip()]
+    if not parts:
+        raise SpecificationError("wald_test needs at least one constraint, e.g. 'a == b'")
+    pt = fit.spec.pt
+    known = set(pt.loc[pt["label"] != "", "label"]) | set(pt.loc[pt["op"] == ":=", "lhs"])
+    diffs = []
+    for c in parts:
+        if c.count("==") != 1:
+            raise SpecificationError(f"constraint '{c}' must have the form 'lhs == rhs'")
+        lhs, rhs = (x.strip() for x in c.split("=="))
+        unknown = sorted({n for side in (lhs, rhs) for n in expression_names(side)} - known)
+        if unknown:
+            raise SpecificationError(
+                f"constraint '{c}' names {unknown}, which are not labels or defined "
+                f"parameters of the model (its labels: {sorted(known)})")
+        diffs.append(f"({lhs}) - ({rhs})")
+    if getattr(fit, "se_type", None) == "none":
+        raise ValueError("the fit has no covariance of its estimates (se='none')")
+    names, g = defined_function(pt, diffs)
+    th = jnp.asarray(fit.theta)
+    r = np.asarray(g(th))[len(names):]
+    R = np.asarray(jax.jacfwd(g)(th))[len(names):]
+    V = R @ np.asarray(fit.cov_theta) @ R.T
+    try:
+        stat = float(r @ np.linalg.solve(V, r))
+    except np.linalg.LinAlgError:
+        raise SpecificationError("the constraints are redundant (their covariance R V Rᵀ "
+                                 "is singular): drop the ones implied by others") from None
+    df = len(diffs)
+    return {"stat": stat, "df": df, "pvalue": float(special.chdtrc(df, stat)),
+            "se": fit.se_type}

@@ -39,17 +39,28 @@ def _eval(node, env):
     raise ValueError(f"unsupported expression element {type(node).__name__}")
 
 
-def defined_function(pt: pd.DataFrame):
-    """Return (names, g) with g(θ) → vector of the defined parameters, or None."""
+def _labels(pt: pd.DataFrame) -> dict:
+    """label → (index into θ or −1, fixed value) of the model's labelled rows."""
+    out = {}
+    for r in pt[(pt["label"] != "") & (pt["op"] != ":=")].itertuples():
+        out.setdefault(r.label, (int(r.free) - 1, float(r.ustart)))
+    return out
+
+
+def _parse(expr: str):
+    return ast.parse(str(expr).replace("^", "**"), mode="eval")
+
+
+def defined_function(pt: pd.DataFrame, extra=()):
+    """Return (names, g) with g(θ) → vector of the defined parameters, or None.
+    ``extra``: further expressions in the labels and defined parameters, evaluated
+    after them and appended to g's output (``sem.compare.wald_test``)."""
     rows = pt[pt["op"] == ":="]
-    if rows.empty:
+    if rows.empty and not extra:
         return None
-    labelled = pt[(pt["label"] != "") & (pt["op"] != ":=")]
-    label_src = {}
-    for r in labelled.itertuples():
-        label_src.setdefault(r.label, (int(r.free) - 1, float(r.ustart)))
-    exprs = [(r.lhs, ast.parse(str(r.rhs).replace("^", "**"), mode="eval"))
-             for r in rows.itertuples()]
+    label_src = _labels(pt)
+    exprs = [(r.lhs, _parse(r.rhs)) for r in rows.itertuples()]
+    more = [_parse(e) for e in extra]
 
     def g(theta):
         env = {}
@@ -59,6 +70,7 @@ def defined_function(pt: pd.DataFrame):
         for name, tree in exprs:
             env[name] = jnp.asarray(_eval(tree, env), dtype=theta.dtype)
             out.append(env[name])
+        out += [jnp.asarray(_eval(tree, env), dtype=theta.dtype) for tree in more]
         return jnp.stack(out)
 
     return [n for n, _ in exprs], g

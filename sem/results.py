@@ -235,6 +235,13 @@ class SEMResults:
         return pd.Series([1.0 - S[i, i] / C[i, i] for i in endo],
                          index=[ram.names[i] for i in endo], name="r2")
 
+    def wald_test(self, constraints: str) -> dict:
+        """lavaan's ``lavTestWald(fit, constraints)``: e.g. ``"a == d; b == e"``
+        (``sem.compare.wald_test``)."""
+        from .compare import wald_test
+
+        return wald_test(self, constraints)
+
     def modindices(self, add: str | None = None, sort: bool = False,
                    minimum: float = 0.0) -> pd.DataFrame:
         """Modification indices with expected parameter changes (lavaan's

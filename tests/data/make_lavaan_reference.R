@@ -115,3 +115,20 @@ pdfit <- sem(PD, data = pd, optim.method = "BFGS", control = list(reltol = 1e-16
 write.csv(lavPredict(pdfit), "lavaan_pd_factor_scores.csv", row.names = FALSE)
 write.csv(lavPredict(pdfit, method = "Bartlett"), "lavaan_pd_bartlett_scores.csv",
           row.names = FALSE)
+# Wald tests of constraints on labelled parameters (lavTestWald), ML and MLR
+WM <- "ind60 =~ x1 + x2 + x3
+       dem60 =~ y1 + a*y2 + b*y3 + c*y4
+       dem65 =~ y5 + d*y6 + e*y7 + f*y8
+       dem60 ~ g*ind60
+       dem65 ~ h*ind60 + dem60
+       ab := a*b"
+wald <- function(est) {
+  f <- sem(WM, data = pd, estimator = est, optim.method = "BFGS",
+           control = list(reltol = 1e-16, maxit = 10000))
+  do.call(rbind, lapply(c("a == d; b == e; c == f", "g == 2*h", "ab == 1"), function(k) {
+    w <- lavTestWald(f, constraints = k)
+    data.frame(estimator = est, constraints = k, stat = w$stat, df = w$df,
+               pvalue = w$p.value)
+  }))
+}
+write.csv(rbind(wald("ML"), wald("MLR")), "lavaan_pd_wald.csv", row.names = FALSE)
