@@ -4,7 +4,8 @@
 For models fitted to the same data, sorted by their degrees of freedom, each row after
 the first tests the model against the previous one (the less restricted):
 Δχ² = χ²_k − χ²_{k−1}, Δdf = df_k − df_{k−1}, p = P(χ²_Δdf > Δχ²), and the RMSEA of
-the difference √(max(Δχ² − Δdf, 0) / (Δdf · N)) (lavaan 0.6's column).
+the difference √(max(Δχ² − Δdf, 0) / (Δdf · N)) (lavaan 0.6's column; times √G for
+G groups).
 
 Robust fits (``se="robust"``, lavaan's MLR) get the Satorra–Bentler (2001) scaled
 difference, lavaan's default for them: with c_k the scaling factors
@@ -67,7 +68,9 @@ def lrt(*fits, **named_fits) -> pd.DataFrame:
         with np.errstate(divide="ignore", invalid="ignore"):
             dchi = dchi / (np.diff(cdf, prepend=np.nan) / ddf)
     with np.errstate(divide="ignore", invalid="ignore"):
-        rmsea = np.sqrt(np.maximum(dchi - ddf, 0.0) / (ddf * first.nobs))
+        # multiple groups: √G times the one-group formula, as lavaan's
+        G = len(getattr(first, "groups", ())) or 1
+        rmsea = np.sqrt(G * np.maximum(dchi - ddf, 0.0) / (ddf * first.nobs))
         p = np.where((ddf > 0) & (dchi >= 0), special.chdtrc(
             np.where(ddf > 0, ddf, 1.0), np.maximum(dchi, 0.0)), np.nan)
     tab["Chisq diff"] = dchi

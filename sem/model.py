@@ -260,7 +260,8 @@ class Model:
     # -- fitting --------------------------------------------------------------------
     def fit(self, data: pd.DataFrame, *, missing: str = "error", information=None,
             se: str = "standard", n_starts: int = 1, seed=0, max_iter: int = 2000,
-            weights=None, start=None, warn: bool = True):
+            weights=None, start=None, warn: bool = True, group: str | None = None,
+            group_equal=()):
         """Fit by maximum likelihood; returns ``SEMResults``.
 
         Parameters
@@ -282,11 +283,28 @@ class Model:
             the lavaan-style start.
         warn : warn about non-convergence, a singular information matrix and
             Heywood cases (the result records them either way).
+        group, group_equal : the column whose values define groups, and the kinds of
+            parameters equal across them (lavaan's ``group`` and ``group.equal``;
+            ``sem.multigroup``); returns a ``MultiGroupResults``.
         """
         from .results import SEMResults
 
         _check_count(n_starts, "n_starts")
         _check_count(max_iter, "max_iter")
+        if group is not None:
+            from .multigroup import fit_groups
+
+            if se != "standard" or weights is not None or start is not None or n_starts > 1:
+                raise NotImplementedError("with group=, only se='standard', no weights, "
+                                          "one start and the default start values")
+            res = fit_groups(self, data, group, group_equal, missing=missing,
+                             information=information, max_iter=max_iter)
+            if warn and not res.converged:
+                warnings.warn("the optimizer did not converge", ConvergenceWarning,
+                              stacklevel=2)
+            return res
+        if group_equal:
+            raise SpecificationError("group_equal needs group= (the column of the groups)")
         spec = self._spec(self._use_means(missing))
         data, weights, dropped = _complete_on_covariates(spec, data, weights, missing)
         _warn_dropped([dropped], spec)

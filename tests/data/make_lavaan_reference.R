@@ -132,3 +132,22 @@ wald <- function(est) {
   }))
 }
 write.csv(rbind(wald("ML"), wald("MLR")), "lavaan_pd_wald.csv", row.names = FALSE)
+# multiple groups (school): configural, metric and scalar invariance, and their anova
+inv <- list(configural = "", metric = "loadings",
+            scalar = c("loadings", "intercepts"))
+fits <- lapply(inv, function(ge) cfa(HS, data = hs, group = "school", group.equal = ge))
+for (nm in names(fits)) {
+  write.csv(parameterEstimates(fits[[nm]], standardized = TRUE),
+            sprintf("lavaan_hs_school_%s_estimates.csv", nm), row.names = FALSE)
+  fm <- fitMeasures(fits[[nm]], FM)
+  write.csv(data.frame(measure = names(fm), value = as.numeric(fm)),
+            sprintf("lavaan_hs_school_%s_fit.csv", nm), row.names = FALSE)
+}
+tab <- as.data.frame(anova(fits$configural, fits$metric, fits$scalar))
+write.csv(cbind(model = names(fits), tab), "lavaan_hs_school_anova.csv", row.names = FALSE)
+mgf <- cfa(HS, data = hsm, group = "school", missing = "ml", group.equal = "loadings")
+write.csv(parameterEstimates(mgf, standardized = TRUE),
+          "lavaan_hs_school_fiml_metric_estimates.csv", row.names = FALSE)
+fm <- fitMeasures(mgf, FM)
+write.csv(data.frame(measure = names(fm), value = as.numeric(fm)),
+          "lavaan_hs_school_fiml_metric_fit.csv", row.names = FALSE)

@@ -1,0 +1,80 @@
+"""Multiple-group SEMs (``Model.fit(data, group=, group_equal=)``) against lavaan
+0.6.14 on the Holzinger-Swineford CFA by school (tests/data/make_lavaan_reference.R)."""
+import numpy as np
+import pytest
+
+from sem import DataError, Model, SpecificationError, lrt
+from sem.multigroup import group_partable
+from tests.conftest import HS_MODEL, reference
+
+INVARIANCE = {"configural": (), "metric": ("loadings",),
+              "scalar": ("loadings", "intercepts")}
+
+
+@pytest.fixture(scope="module")
+def fits(hs):
+    return {k: Model(HS_MODEL).fit(hs, group="school", group_equal=ge)
+            for k, ge in INVARIANCE.items()}
+
+
+@pytest.mark.parametrize("name", list(INVARIANCE) + ["fiml_metric"])
+def test_invariance_models_match_lavaan(name, fits, hs_missing):
+    res = fits[name] if name in fits else Model(HS_MODEL).fit(
+        hs_missing, group="school", group_equal="loadings", missing="ml")
+    assert res.converged and res.groups == ["Pasteur", "Grant-White"]   # data order
+    ref = reference(f"lavaan_hs_school_{name}_estimates.csv")
+    ref["rhs"] = ref["rhs"].fillna("")
+    est = res.estimates
+    m = est.merge(ref, on=["lhs", "op", "rhs", "group"], suffixes=("", "_ref"),
+                  validate="1:1")
+    assert len(m) == len(est) == len(ref) == 72
+    np.testing.assert_allclose(m["est"], m["est_ref"], atol=5e-5)
+    np.testing.assert_allclose(m["se"], m["se_ref"], atol=1e-5)
+    np.testing.assert_allclose(m["std.all"], m["std.all_ref"], atol=5e-5)
+    fref, fm = reference(f"lavaan_hs_school_{name}_fit.csv").set_index("measure")["value"], \
+        res.fit_measures
+    for k in ("npar", "chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "cfi",
+              "tli", "logl", "unrestricted.logl", "aic", "bic", "bic2", "rmsea",
+              "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue", "srmr"):
+        assert fm[k] == pytest.approx(fref[k], rel=1e-5, abs=1e-6), k
+
+
+def test_invariance_tests_match_lavaan_anova(fits):
+    ref = reference("lavaan_hs_school_anova.csv").set_index("model")
+    tab = lrt(**fits)
+    assert list(tab.index) == list(ref.index)
+    np.testing.assert_allclose(tab.to_numpy(float), ref.to_numpy(float), rtol=1e-5)
+
+
+def test_group_partable_equalities():
+    """Labels name one parameter in all groups; group_equal shares a kind; with equal
+    intercepts the latent means are free after the first group."""
+    pt, _ = group_partable("f =~ y1 + a*y2 + y3\nf ~~ f", 3, ("intercepts",))
+    lo = pt[(pt["op"] == "=~") & (pt["rhs"] == "y2")]
+    assert lo["free"].nunique() == 1 and (lo["label"] == "a").all()
+    y3 = pt[(pt["op"] == "=~") & (pt["rhs"] == "y3")]
+    assert y3["free"].nunique() == 3                          # loadings not equal
+    icpt = pt[(pt["op"] == "~1") & (pt["lhs"] == "y1")]
+    assert icpt["free"].nunique() == 1                        # intercepts equal
+    means = pt[(pt["op"] == "~1") & (pt["lhs"] == "f")].sort_values("group")
+    assert means["free"].tolist()[0] == 0 and (means["free"].iloc[1:] > 0).all()
+
+
+def test_group_bad_input(hs):
+    m = Model(HS_MODEL)
+    with pytest.raises(SpecificationError, match="group column 'schol' is not in"):
+        m.fit(hs, group="schol")
+    with pytest.raises(DataError, match="single value"):
+        m.fit(hs.assign(one="a"), group="one")
+    with pytest.raises(DataError, match="missing in 2 rows"):
+        m.fit(hs.assign(school=hs["school"].where(hs.index > 1)), group="school")
+    with pytest.raises(SpecificationError, match="group_equal may contain"):
+        m.fit(hs, group="school", group_equal=("loading",))
+    with pytest.raises(SpecificationError, match="group_equal needs group="):
+        m.fit(hs, group_equal=("loadings",))
+    with pytest.raises(NotImplementedError, match="only se='standard'"):
+        m.fit(hs, group="school", se="robust")
+    gw = hs.index[hs["school"] == "Grant-White"]
+    small = hs[(hs["school"] == "Pasteur") | hs.index.isin(gw[:8])]   # 8 rows, 9 variables
+    with pytest.raises(DataError, match="group 'Grant-White'"):
+        m.fit(small, group="school")
