@@ -340,6 +340,38 @@ class MultiGroupResults:
     def bic(self) -> float:
         return float(self.fit_measures["bic"])
 
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals of the free parameters (columns lower, upper)."""
+        from scipy import special
+
+        q = special.ndtri(1 - alpha / 2)
+        return pd.DataFrame({"lower": self.params - q * self.bse,
+                             "upper": self.params + q * self.bse})
+
+    def summary(self) -> str:
+        """Print (and return) the fit and each group's estimates, as lavaan's summary
+        prints them group by group."""
+        fm = self.fit_measures
+        lines = [f"trajmix/sem multiple groups ({len(self.groups)}): "
+                 f"{'ended normally' if self.converged else 'did NOT converge'}",
+                 "  Number of observations per group: " + ", ".join(
+                     f"{g} {n:g}" for g, n in zip(self.groups, self.group_nobs)),
+                 f"  Test statistic {fm['chisq']:.3f}, df {int(fm['df'])}, "
+                 f"P-value {fm['pvalue']:.3f}",
+                 f"  CFI {fm['cfi']:.3f}  TLI {fm['tli']:.3f}  RMSEA {fm['rmsea']:.3f}  "
+                 f"SRMR {fm['srmr']:.3f}",
+                 f"  Loglikelihood {fm['logl']:.3f}  AIC {fm['aic']:.3f}  "
+                 f"BIC {fm['bic']:.3f}"]
+        tab = self.estimates
+        cols = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std.all"]
+        for g, lab in enumerate(self.groups):
+            part = tab[tab["group"] == g + 1][cols]
+            lines += ["", f"Group {g + 1} [{lab}]:",
+                      part.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
+        text = "\n".join(lines)
+        print(text)
+        return text
+
     def __repr__(self):
         return (f"<MultiGroupResults: {len(self.groups)} groups {self.groups}, "
                 f"{self.n_params} parameters, logl {self.llf:.3f}, "

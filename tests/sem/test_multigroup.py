@@ -39,6 +39,15 @@ def test_invariance_models_match_lavaan(name, fits, hs_missing):
         assert fm[k] == pytest.approx(fref[k], rel=1e-5, abs=1e-6), k
 
 
+def test_summary_and_intervals(fits):
+    res = fits["scalar"]
+    text = res.summary()
+    assert "Group 2 [Grant-White]:" in text and "Test statistic 164.103, df 60" in text
+    ci = res.conf_int()
+    assert ((ci["lower"] < res.params) & (res.params < ci["upper"])).all()
+    np.testing.assert_allclose(ci["upper"] - res.params, 1.959964 * res.bse, rtol=1e-6)
+
+
 def test_invariance_tests_match_lavaan_anova(fits):
     ref = reference("lavaan_hs_school_anova.csv").set_index("model")
     tab = lrt(**fits)
