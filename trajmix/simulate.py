@@ -160,7 +160,8 @@ def simulate(model, theta, n: int, *, J: int = 10, times=None, jitter: float = 0
         logits = np.column_stack([np.ones(n), Xg]) @ G.T
         P = np.exp(logits - logits.max(1, keepdims=True))
         P /= P.sum(1, keepdims=True)
-        cls = (rng.random((n, 1)) > P.cumsum(1)).sum(1)
+        # a cumulative sum that rounds below 1 must not make a class K + 1
+        cls = np.minimum((rng.random((n, 1)) > P.cumsum(1)).sum(1), lay.K - 1)
     else:
         cls = np.zeros(n, dtype=int)
     from sem.jaxconfig import jnp
