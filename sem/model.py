@@ -75,13 +75,13 @@ def _moment_summary(spec, stacked: dict, S, mu):
     return spec.problem.summary_of_moments(S, mu, stacked["w"].sum(axis=1))
 
 
-def _complete_on_covariates(spec, data, weights, missing):
+def _complete_on_covariates(ov_x, data, weights, missing):
     """(data, weights, what was dropped: {} or its rows and columns). Under FIML with
     ``fixed_x`` the rows with a missing exogenous covariate are dropped, as lavaan does
     (its likelihood is conditional on the covariates, which such a row lacks).
     Anything that is not a DataFrame holding every covariate is left to ``prepare``'s
     checks."""
-    x = list(spec.vars.ov_x)
+    x = list(ov_x)
     if (missing != "ml" or not x or not isinstance(data, pd.DataFrame)
             or not set(x) <= set(data.columns)):
         return data, weights, {}
@@ -101,12 +101,12 @@ def _complete_on_covariates(spec, data, weights, missing):
     return data.loc[~miss], weights, {"rows": int(miss.sum()), "cols": set(cols)}
 
 
-def _warn_dropped(dropped: list[dict], spec) -> None:
+def _warn_dropped(dropped: list[dict], ov_x) -> None:
     """One warning for the rows ``_complete_on_covariates`` dropped from each data set."""
     dropped = [d for d in dropped if d]
     if not dropped:
         return
-    cols = [v for v in spec.vars.ov_x if any(v in d["cols"] for d in dropped)]
+    cols = [v for v in ov_x if any(v in d["cols"] for d in dropped)]
     rows = sum(d["rows"] for d in dropped)
     where = f" of {len(dropped)} data sets" if len(dropped) > 1 else ""
     warnings.warn(
@@ -306,8 +306,9 @@ class Model:
         if group_equal:
             raise SpecificationError("group_equal needs group= (the column of the groups)")
         spec = self._spec(self._use_means(missing))
-        data, weights, dropped = _complete_on_covariates(spec, data, weights, missing)
-        _warn_dropped([dropped], spec)
+        ox = spec.vars.ov_x
+        data, weights, dropped = _complete_on_covariates(ox, data, weights, missing)
+        _warn_dropped([dropped], ox)
         d = self.prepare(data, missing=missing, weights=weights)
         if missing != "ml":
             _data.check_sample_covariance(d, spec.vars.ov)
@@ -365,9 +366,10 @@ class Model:
             weights = [None] * len(datasets) if weights is None else list(weights)
             dropped = []
             for i, (f, w) in enumerate(zip(datasets, weights)):
-                datasets[i], weights[i], d = _complete_on_covariates(spec, f, w, missing)
+                datasets[i], weights[i], d = _complete_on_covariates(spec.vars.ov_x, f, w,
+                                                                     missing)
                 dropped.append(d)
-            _warn_dropped(dropped, spec)
+            _warn_dropped(dropped, spec.vars.ov_x)
         stacked, prepped = _data.prepare_many(datasets, spec.vars.ov, missing=missing,
                                               defvars=spec.vars.data_cols, weights=weights)
         if stacked["patterns"].shape[1] > 1 and not spec.problem.meanstructure:

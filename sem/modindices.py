@@ -11,15 +11,17 @@ them, at θ* = (θ̂, 0)):
 one χ²(1) score test per candidate (each freed alone, the free parameters re-fitted to
 first order). The information is the expected one, lavaan's default for ``modindices``.
 The standardized EPCs scale EPC with the current model's variances: ``sepc.lv`` by the
-latent standard deviations, ``sepc.all`` by all of them (a residual covariance by the
-residual standard deviations, lavaan's ``cov.std = TRUE``), ``sepc.nox`` as ``sepc.all``
-but not by the standard deviation of an exogenous covariate.
+latent standard deviations, ``sepc.all`` by all of them (in both, a (residual)
+covariance by the residual standard deviations, lavaan's ``cov.std = TRUE``: of an
+endogenous latent variable too), ``sepc.nox`` as ``sepc.all`` but not by the standard
+deviation of an exogenous covariate.
 
 **Candidates** are lavaan's "full" parameter table less the model's free parameters:
 the loading of every latent on every observed variable that is not an exogenous
-covariate (``fixed_x``); the (co)variances among those observed variables and among
-the latent variables; and, in a model with regressions, every regression among the
-variables that take part in one (no self-loops, no indicator on a factor). Fixed
+covariate (fixed or, with ``fixed_x=False``, free: lavaan's ov.x either way); the
+(co)variances among those observed variables and among the latent variables; and, in
+a model with regressions, every regression among the variables that take part in one
+(no self-loops, no indicator on a factor). Fixed
 parameters are freed in place (a marker loading, which is then not identified, gets
 no test and is dropped, as lavaan's ``na.remove``: lavaan's rule, unit-information
 V < ε^(1/3)). ``add=`` (lavaan syntax, e.g. "x7 ~ x1") adds candidates.
@@ -55,7 +57,9 @@ def _default_candidates(pt: pd.DataFrame, vars_) -> list[tuple[str, str, str]]:
     observed non-covariates, among the exogenous covariates and among the latent
     variables; with regressions in the model, every regression among the variables
     that take part in one (no self-loops, no indicator on its own kind of factor)."""
-    ov_nox = [v for v in vars_.ov if v not in vars_.ov_x]
+    # the covariates are lavaan's ov.x with fixed_x=False too (their moments free)
+    ox = set(vars_.ov_x) | set(vars_.ov_x_free)
+    ov_nox = [v for v in vars_.ov if v not in ox]
 
     def pairs(names):
         return [(a, "~~", b) for i, a in enumerate(names) for b in names[i:]]
@@ -65,9 +69,11 @@ def _default_candidates(pt: pd.DataFrame, vars_) -> list[tuple[str, str, str]]:
     reg = pt[pt["op"] == "~"]
     if len(reg):
         eqs = list(dict.fromkeys(list(reg["lhs"]) + list(reg["rhs"])))
-        ind, lv, ox = set(vars_.ov_ind), set(vars_.lv), set(vars_.ov_x)
+        # regressions of the covariates: candidates where their moments are free
+        # (fixed_x=False); under fixed_x not parameters of the conditional likelihood
+        ind, lv, fx = set(vars_.ov_ind), set(vars_.lv), set(vars_.ov_x)
         out += [(y, "~", x) for y in eqs for x in eqs
-                if y != x and not (y in ind and x in lv) and y not in ox]
+                if y != x and not (y in ind and x in lv) and y not in fx]
     return out
 
 
@@ -177,7 +183,7 @@ def _standardize(tab: pd.DataFrame, res, spec) -> None:
     sd = np.sqrt(np.maximum(np.diag(C), 0.0))
     psi = np.diag(S)
     lv = set(spec.vars.lv)
-    ox = set(spec.vars.ov_x)
+    ox = set(spec.vars.ov_x) | set(spec.vars.ov_x_free)     # free ones too, as lavaan
     out = {"sepc.lv": [], "sepc.all": [], "sepc.nox": []}
     for r in tab.itertuples():
         a, b, e = idx[r.lhs], idx[r.rhs], r.epc
@@ -190,7 +196,10 @@ def _standardize(tab: pd.DataFrame, res, spec) -> None:
             all_ = e * sd[b] / sd[a]
             nox = e / sd[a] if r.rhs in ox else all_
         else:
-            lv_ = e / (sdl[r.lhs] * sdl[r.rhs])
+            # a (residual) covariance: as sepc.all, by the residual standard deviations
+            # of the latent variables it joins (lavaan's cov.std), observed ones by 1
+            rl = {v: (np.sqrt(psi[idx[v]]) if v in lv else 1.0) for v in (r.lhs, r.rhs)}
+            lv_ = e / (rl[r.lhs] * rl[r.rhs]) if rl[r.lhs] * rl[r.rhs] > 0 else np.nan
             all_ = e / np.sqrt(psi[a] * psi[b]) if psi[a] * psi[b] > 0 else np.nan
             nox = all_
         out["sepc.lv"].append(lv_)

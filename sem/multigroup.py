@@ -6,7 +6,10 @@ lavaan). As in lavaan:
 
 * a mean structure is always present: intercepts free in every group, latent means
   fixed at 0, except that with equal intercepts (and no equal ``means``) the latent
-  means are free in every group after the first;
+  means are free in every group after the first; with ``std_lv=True`` and equal
+  loadings (and no equal ``lv.variances``) the latent variances are fixed at 1 in the
+  first group only;
+* under FIML with ``fixed_x``, rows missing a covariate are dropped (DataWarning);
 * a label (``a*x2``) names one parameter in all groups (an equality across groups);
 * ``group_equal`` makes a kind of parameter equal across groups: "loadings",
   "intercepts", "means" (latent), "residuals" (observed residual variances),
@@ -79,6 +82,10 @@ def group_partable(syntax: str, n_groups: int, group_equal=(), **options):
     lv = set(vars_.lv)
     equal = set(group_equal)
     free_lv_means = "intercepts" in equal and "means" not in equal
+    # lavaan: with std_lv and equal loadings, the latent variances that std_lv fixes
+    # at 1 stay fixed in the first group only (unless lv.variances are equal too)
+    free_lv_vars = (bool(options.get("std_lv")) and "loadings" in equal
+                    and "lv.variances" not in equal)
     shared: dict = {}                      # label or (kind, row key) -> free number
     rows, k = [], 0
     for g in range(n_groups):
@@ -89,6 +96,10 @@ def group_partable(syntax: str, n_groups: int, group_equal=(), **options):
             if (not is_free and g > 0 and free_lv_means and r["op"] == "~1"
                     and r["lhs"] in lv):
                 is_free = True             # latent means free after the first group
+                r["ustart"] = np.nan
+            if (not is_free and g > 0 and free_lv_vars and kind == "lv.variances"
+                    and r["lhs"] == r["rhs"] and not r["user"]):
+                is_free = True             # std_lv's unit variances: first group only
                 r["ustart"] = np.nan
             if not is_free:
                 r["free"] = 0
@@ -174,6 +185,12 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), *,
         group_equal = (group_equal,)
     pt, vars_ = group_partable(model.syntax, len(labels), group_equal, **model.options)
     ov = list(vars_.ov)
+    # FIML with fixed_x: rows missing a covariate are dropped, with a DataWarning, as
+    # in one group (and lavaan: the likelihood is conditional on the covariates)
+    from .model import _complete_on_covariates, _warn_dropped
+
+    data, _, dropped = _complete_on_covariates(vars_.ov_x, data, None, missing)
+    _warn_dropped([dropped], vars_.ov_x)
     datas = []
     for lab in labels:
         try:
@@ -296,23 +313,26 @@ class MultiGroupResults:
         vars_ = self.spec.vars
         ov = list(vars_.ov)
         xcols = self._xcols
-        ycols = [i for i in range(len(ov)) if i not in xcols]
-        p, px, G = len(ov), len(xcols), len(self.groups)
+        # as the one-group baseline: the covariances among free exogenous covariates
+        # (fixed_x=False) stay in it, a saturated block in every group
+        xfree = [ov.index(v) for v in vars_.ov_x_free]
+        ycols = [i for i in range(len(ov)) if i not in xcols and i not in xfree]
+        p, px, q, G = len(ov), len(xcols), len(xfree), len(self.groups)
         ll_sat = ll_base = 0.0
         srmr = 0.0
         th = jnp.asarray(self.theta)
         for ram, d in zip(self._rams, self._datas):
             ls, S, ybar, _ = unrestricted(d)
             ll_sat += ls
-            ll_base += independence_loglik(d, ycols)
+            ll_base += independence_loglik(d, ycols) + block_loglik(d, xfree)
             Sigma, mu = (np.asarray(a) for a in ram.implied(th))
             srmr += np.sum(d["w"]) / self.nobs * _fm.srmr(S, Sigma, ybar, mu)
         ll_sat -= self._ll_x
         n_mom = G * (p * (p + 1) // 2 - px * (px + 1) // 2 + (p - px))
         out = _fm.compute(llf=self.llf, ll_sat=ll_sat, ll_base=ll_base,
                           npar=len(self.theta) - self._n_exo, n_moments=n_mom,
-                          npar_base=G * 2 * (p - px), N=self.nobs, S=np.eye(1),
-                          Sigma=np.eye(1))
+                          npar_base=G * (2 * (p - px) + q * (q - 1) // 2), N=self.nobs,
+                          S=np.eye(1), Sigma=np.eye(1))
         out["srmr"] = srmr
         # lavaan's multiple-group RMSEA: √G times the one-group formula
         T, df = out["chisq"], out["df"]

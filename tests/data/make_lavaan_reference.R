@@ -151,3 +151,28 @@ write.csv(parameterEstimates(mgf, standardized = TRUE),
 fm <- fitMeasures(mgf, FM)
 write.csv(data.frame(measure = names(fm), value = as.numeric(fm)),
           "lavaan_hs_school_fiml_metric_fit.csv", row.names = FALSE)
+# --- review: multiple groups with std.lv, free covariates, FIML with a missing covariate;
+# modindices with an endogenous latent and with fixed.x = FALSE
+rdump <- function(fit, name) {
+  write.csv(parameterEstimates(fit, standardized = TRUE),
+            sprintf("lavaan_review_%s_estimates.csv", name), row.names = FALSE)
+  fm <- fitMeasures(fit, FM)
+  write.csv(data.frame(measure = names(fm), value = as.numeric(fm)),
+            sprintf("lavaan_review_%s_fit.csv", name), row.names = FALSE)
+}
+# std.lv with equal loadings: the latent variances are free after the first group
+rdump(cfa(HS, data = hs, group = "school", std.lv = TRUE, group.equal = "loadings"),
+      "school_stdlv_metric")
+# fixed.x = FALSE: the baseline keeps the covariates' covariances in every group
+hsg <- hs[!is.na(hs$grade), ]
+rdump(cfa(paste(HS, "; visual ~ ageyr + grade"), data = hsg, group = "school",
+          group.equal = "loadings", fixed.x = FALSE), "school_randomx")
+# FIML with fixed.x: the row missing the covariate (grade) is deleted, with a warning
+rdump(suppressWarnings(cfa(paste(HS, "; visual ~ grade"), data = hsm, group = "school",
+                           missing = "ml", group.equal = "loadings")),
+      "school_xmiss_fiml")
+write.csv(modindices(cfa(paste(HS, "; visual ~ ageyr; speed ~ textual"), data = hs)),
+          "lavaan_review_lvresid_modindices.csv", row.names = FALSE)
+write.csv(modindices(cfa(paste(HS, "; visual ~ ageyr + sex; speed ~ visual"), data = hs,
+                         fixed.x = FALSE)),
+          "lavaan_review_randomx_modindices.csv", row.names = FALSE)

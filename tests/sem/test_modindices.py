@@ -80,3 +80,29 @@ def test_added_candidates_and_bad_input(hs):
     mi = tab.set_index(_key(tab)).loc["visual=~x9", "mi"]
     assert 2 * (freed.llf - res.llf) == pytest.approx(mi, rel=0.15)
     assert isinstance(tab, pd.DataFrame)
+
+
+def test_sepc_lv_of_a_covariance_uses_residual_variances(hs):
+    """lavaan's sepc.lv of a latent covariance is scaled by the residual variance of an
+    endogenous latent variable (cov.std), as sepc.all: visual ~~ textual 0.385, not
+    0.383 from visual's total variance. lavaan also lists regressions of the fixed
+    covariate (a documented difference)."""
+    res = Model(HS_MODEL + "; visual ~ ageyr; speed ~ textual").fit(hs)
+    tab = res.modindices()
+    _compare(tab, "review_lvresid", only_lavaan=[
+        "ageyr~speed", "ageyr~textual", "ageyr~visual"])
+    row = tab.set_index(_key(tab)).loc["visual~~textual"]
+    assert row["sepc.lv"] == pytest.approx(0.385, abs=5e-4)
+
+
+def test_free_covariates_are_still_covariates(hs):
+    """fixed_x=False: the covariates get no loadings nor residual covariances with the
+    indicators as candidates (lavaan's ov.x), their regressions on the model's
+    variables are candidates, and sepc.nox does not scale by their SD
+    (speed ~ sex: 0.2576)."""
+    res = Model(HS_MODEL + "; visual ~ ageyr + sex; speed ~ visual",
+                fixed_x=False).fit(hs)
+    tab = res.modindices()
+    _compare(tab, "review_randomx")
+    assert tab.set_index(_key(tab)).loc["speed~sex", "sepc.nox"] == pytest.approx(
+        0.2576, abs=1e-4)

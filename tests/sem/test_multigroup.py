@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sem import DataError, Model, SpecificationError, lrt
+from sem import DataError, DataWarning, Model, SpecificationError, lrt
 from sem.multigroup import group_partable
 from tests.conftest import HS_MODEL, reference
 
@@ -87,3 +87,56 @@ def test_group_bad_input(hs):
     small = hs[(hs["school"] == "Pasteur") | hs.index.isin(gw[:8])]   # 8 rows, 9 variables
     with pytest.raises(DataError, match="group 'Grant-White'"):
         m.fit(small, group="school")
+
+
+def _match_lavaan(res, name, n_rows):
+    """Estimates (est, se, std.all) and fit measures of a multiple-group fit against
+    lavaan_review_<name>_{estimates,fit}.csv."""
+    ref = reference(f"lavaan_review_{name}_estimates.csv")
+    ref["rhs"] = ref["rhs"].fillna("")
+    est = res.estimates
+    m = est.merge(ref, on=["lhs", "op", "rhs", "group"], suffixes=("", "_ref"),
+                  validate="1:1")
+    assert len(m) == len(est) == len(ref) == n_rows
+    np.testing.assert_allclose(m["est"], m["est_ref"], atol=5e-5)
+    np.testing.assert_allclose(m["se"], m["se_ref"], atol=2e-5)
+    np.testing.assert_allclose(m["std.all"], m["std.all_ref"], atol=5e-5)
+    fref = reference(f"lavaan_review_{name}_fit.csv").set_index("measure")["value"]
+    fm = res.fit_measures
+    for k in ("npar", "chisq", "df", "baseline.chisq", "baseline.df", "cfi", "tli",
+              "logl", "unrestricted.logl", "aic", "bic", "rmsea", "srmr"):
+        assert fm[k] == pytest.approx(fref[k], rel=1e-5, abs=1e-6), k
+
+
+def test_std_lv_with_equal_loadings_frees_later_latent_variances(hs):
+    """lavaan: with std.lv and equal loadings the latent variances are fixed at 1 in
+    the first group only (else the model also forces equal factor variances: χ² 127.83
+    on 57 df against lavaan's 124.04 on 54)."""
+    res = Model(HS_MODEL, std_lv=True).fit(hs, group="school", group_equal="loadings")
+    _match_lavaan(res, "school_stdlv_metric", 72)
+    pt = res.pt
+    var = pt[(pt["op"] == "~~") & (pt["lhs"] == "visual") & (pt["rhs"] == "visual")]
+    assert var.sort_values("group")["free"].tolist()[0] == 0
+    # with lv.variances equal too they stay at 1 in every group, as lavaan's
+    pt2, _ = group_partable(HS_MODEL, 2, ("loadings", "lv.variances"), std_lv=True)
+    v2 = pt2[(pt2["op"] == "~~") & (pt2["lhs"] == "speed") & (pt2["rhs"] == "speed")]
+    assert (v2["free"] == 0).all()
+
+
+def test_free_covariates_stay_correlated_in_the_baseline(hs):
+    """fixed_x=False: the baseline model keeps the covariates' covariances in every
+    group (lavaan's baseline.df 108, not 110)."""
+    hsg = hs[hs["grade"].notna()]
+    res = Model(HS_MODEL + "; visual ~ ageyr + grade", fixed_x=False).fit(
+        hsg, group="school", group_equal="loadings")
+    _match_lavaan(res, "school_randomx", 82)
+
+
+def test_fiml_drops_rows_missing_a_fixed_covariate(hs_missing):
+    """Under FIML with fixed_x, the row missing the covariate (grade) is deleted with a
+    DataWarning, as with one group and in lavaan."""
+    with pytest.warns(DataWarning, match="1 cases were deleted .*'grade'"):
+        res = Model(HS_MODEL + "; visual ~ grade").fit(
+            hs_missing, group="school", missing="ml", group_equal="loadings")
+    assert res.group_nobs == [156.0, 144.0]
+    _match_lavaan(res, "school_xmiss_fiml", 74)
