@@ -366,11 +366,12 @@ class SEMResults:
         """Factor scores from each case's observed variables (lavaan's ``lavPredict``).
 
         ``"regression"``: η̂ = μ_η + C_ηy Σ_oo⁻¹ (y_o − μ_o). ``"Bartlett"``:
-        η̂ = μ_η + (Λ_oᵀ Θ_oo⁻¹ Λ_o)⁻¹ Λ_oᵀ Θ_oo⁻¹ (y_o − μ_o), Λ the loadings and Θ the
-        residual covariances of the measurement part (models whose observed variables
-        predict nothing and share no covariance with a latent variable); a factor none
-        of whose indicators a case observes gets NaN there, as lavaan's. Both equal
-        lavaan 0.6.14's (``tests/sem/test_compare.py``)."""
+        η̂ = μ_η + (Λ_oᵀ Θ_oo⁻¹ Λ_o)⁻¹ Λ_oᵀ Θ_oo⁻¹ (y_o − μ_o) over the observed
+        indicators o, Λ their loadings and Θ their residual covariances (indicators that
+        no observed variable predicts; covariates drop out); a factor none of whose
+        indicators a case observes gets NaN there, as lavaan's. Without a mean
+        structure μ_η is what the covariates' sample means imply (0 without
+        covariates). Both equal lavaan 0.6.14's (``tests/sem/test_compare.py``)."""
         spec = self.spec
         if spec.problem.has_defvars:
             raise NotImplementedError("factor scores with definition variables")
@@ -382,14 +383,29 @@ class SEMResults:
             data, missing="ml" if spec.problem.meanstructure else "error")
         C, m = (np.asarray(a) for a in self._implied_all())
         k = spec.ram.n_ov
-        mu_y = m[:k] if spec.problem.meanstructure else d["w"] @ d["Y"] / d["w"].sum()
+        A = np.asarray(spec.ram.matrices(jnp.asarray(self.theta))[0])
+        if not spec.problem.meanstructure:
+            # saturated means: the observed ones are the sample's, and the latent ones
+            # those the exogenous covariates' sample means imply through the model
+            # (lavaan's; 0 without covariates)
+            mu_y = d["w"] @ d["Y"] / d["w"].sum()
+            ov = list(spec.vars.ov)
+            m0 = np.zeros(A.shape[0])
+            for v in tuple(spec.vars.ov_x) + tuple(spec.vars.ov_x_free):
+                m0[ov.index(v)] = mu_y[ov.index(v)]
+            m = np.linalg.solve(np.eye(A.shape[0]) - A, m0)
+        mu_y = m[:k] if spec.problem.meanstructure else mu_y
         if method == "Bartlett":
-            if not spec.ram.latent_block:
+            # the measurement part: the indicators' loadings Λ and residual
+            # covariances Θ (covariates, which load on nothing, drop out of it)
+            S = np.asarray(spec.ram.matrices(jnp.asarray(self.theta))[1])
+            ind = np.isin(list(spec.vars.ov), list(spec.vars.ov_ind))
+            if (A[:k, :k][ind].any() or S[:k, k:][ind].any()):
                 raise NotImplementedError(
-                    "Bartlett scores need a measurement model (observed variables that "
-                    "predict nothing and share no covariance with a latent variable)")
-            A, S, _ = (np.asarray(a) for a in spec.ram.matrices(jnp.asarray(self.theta)))
-            Lam, Theta = A[:k, k:], S[:k, :k]
+                    "Bartlett scores need a measurement model: indicators that no "
+                    "observed variable predicts and that share no covariance with a "
+                    "latent variable")
+            Lam, Theta = np.where(ind[:, None], A[:k, k:], 0.0), S[:k, :k]
         out = np.zeros((d["Y"].shape[0], len(spec.vars.lv)))
         pid = d["onehot"].argmax(1)
         for P, o in enumerate(d["patterns"]):
@@ -401,6 +417,8 @@ class SEMResults:
                 B = np.linalg.solve(C[:k, :k][np.ix_(o, o)], C[k:, :k][:, o].T).T
                 out[rows] = m[k:] + dev @ B.T
                 continue
+            o = o & ind                            # the case's observed indicators
+            dev = d["Y"][rows][:, o] - mu_y[o]
             seen = np.abs(Lam[o]).sum(0) > 0       # factors with an observed indicator
             L = Lam[o][:, seen]
             try:

@@ -176,3 +176,9 @@ write.csv(modindices(cfa(paste(HS, "; visual ~ ageyr; speed ~ textual"), data = 
 write.csv(modindices(cfa(paste(HS, "; visual ~ ageyr + sex; speed ~ visual"), data = hs,
                          fixed.x = FALSE)),
           "lavaan_review_randomx_modindices.csv", row.names = FALSE)
+# factor scores of a model with covariates predicting latent variables (no mean structure)
+cov_fit <- sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9
+                speed ~ textual + ageyr; visual ~ sex; x1 ~~ x4", data = hs)
+write.csv(lavPredict(cov_fit), "lavaan_cov_factor_scores.csv", row.names = FALSE)
+write.csv(lavPredict(cov_fit, method = "Bartlett"), "lavaan_cov_bartlett_scores.csv",
+          row.names = FALSE)

@@ -86,7 +86,10 @@ def test_marker_is_the_first_indicator_over_all_statements():
     assert (load.drop([("visual", "x1"), ("speed", "x7")])["free"] > 0).all()
 
 
-@pytest.mark.parametrize("name", ["hs", "hs_fiml", "pd"])
+COV_MODEL = (HS_MODEL + "; speed ~ textual + ageyr; visual ~ sex; x1 ~~ x4")
+
+
+@pytest.mark.parametrize("name", ["hs", "hs_fiml", "pd", "cov"])
 @pytest.mark.parametrize("method", ["regression", "Bartlett"])
 def test_factor_scores_match_lavpredict(name, method, hs, hs_missing, pol_dem):
     """Factor scores, each case from its own observed variables (lavaan's
@@ -97,7 +100,10 @@ def test_factor_scores_match_lavpredict(name, method, hs, hs_missing, pol_dem):
     ref = reference(f"lavaan_{name}_{kind}_scores.csv")
     res = {"hs": lambda: Model(HS_MODEL).fit(hs),
            "hs_fiml": lambda: Model(HS_MODEL).fit(hs_missing, missing="ml"),
-           "pd": lambda: Model(PD_MODEL).fit(pol_dem)}[name]()
+           "pd": lambda: Model(PD_MODEL).fit(pol_dem),
+           # covariates predict latent variables: without a mean structure the latent
+           # means are those the covariates' sample means imply (scores were centred)
+           "cov": lambda: Model(COV_MODEL).fit(hs)}[name]()
     fs = res.predict(method=method)
     assert list(fs.columns) == list(ref.columns)
     np.testing.assert_array_equal(np.isnan(fs.to_numpy()), np.isnan(ref.to_numpy()))
