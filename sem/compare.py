@@ -12,7 +12,7 @@ difference, lavaan's default for them: with c_k the scaling factors
 (``sem.scaled_test``), Δχ²_s = (χ²_k − χ²_{k−1}) / [(df_k c_k − df_{k−1} c_{k−1}) / Δdf]
 on Δdf degrees of freedom (no RMSEA column, as lavaan). The "Chisq" column holds the
 ML statistics. The scaled difference can come out negative for nearly equal models
-(a known weakness of the 2001 test); its p-value is then NaN.
+(a known weakness of the 2001 test); its p-value is then 1, as lavaan's.
 
 Checked against lavaan 0.6.14's ``anova`` (``tests/sem/test_compare.py``). Nesting
 itself is the user's claim, as in lavaan: the test is only valid if it holds.
@@ -71,8 +71,8 @@ def lrt(*fits, **named_fits) -> pd.DataFrame:
         # multiple groups: √G times the one-group formula, as lavaan's
         G = len(getattr(first, "groups", ())) or 1
         rmsea = np.sqrt(G * np.maximum(dchi - ddf, 0.0) / (ddf * first.nobs))
-        p = np.where((ddf > 0) & (dchi >= 0), special.chdtrc(
-            np.where(ddf > 0, ddf, 1.0), np.maximum(dchi, 0.0)), np.nan)
+        p = np.where(ddf > 0, special.chdtrc(np.where(ddf > 0, ddf, 1.0),
+                                             np.maximum(dchi, 0.0)), np.nan)
     tab["Chisq diff"] = dchi
     if not scaled:
         tab["RMSEA"] = np.where(ddf > 0, rmsea, np.nan)

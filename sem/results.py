@@ -354,6 +354,11 @@ class SEMResults:
             R = S / np.outer(ds, ds) - Sigma.to_numpy() / np.outer(dm, dm)
             m = m / ds
         elif kinds[type] == "normalized":       # over the sample moments' own SEs
+            if self.spec.vars.ov_x:
+                raise NotImplementedError(
+                    "normalized residuals with fixed covariates (fixed_x=True): lavaan "
+                    "takes their SEs conditional on the covariates; use type='raw' or "
+                    "'cor', or fixed_x=False")
             vm, vS = unrestricted_variances(self.data)
             R, m = R / np.sqrt(vS), m / np.sqrt(vm)
         out = {"type": kinds[type], "cov": pd.DataFrame(R, index=ov, columns=ov)}

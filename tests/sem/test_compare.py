@@ -52,6 +52,7 @@ def test_scaled_difference_test_of_robust_fits_matches_lavaan(hs):
                 c=Model(HS_MODEL + "; visual =~ x9").fit(hs, se="robust"))
     tab = lrt(**fits)
     assert list(tab.columns) == list(ref.columns) and "RMSEA" not in tab
+
     stat = ref.columns[:-1]
     np.testing.assert_allclose(tab[stat].to_numpy(float), ref[stat].to_numpy(float),
                                rtol=2e-5)
@@ -139,6 +140,8 @@ def test_residuals_match_lavaan(name, kind, hs, hs_missing):
         assert "mean" not in out
     with pytest.raises(ValueError, match="type must be one of"):
         res.residuals("normalised")
+    with pytest.raises(NotImplementedError, match="fixed covariates"):
+        Model("x4 ~ x1 + ageyr").fit(hs).residuals("normalized")
 
 
 WALD_MODEL = """ind60 =~ x1 + x2 + x3
