@@ -74,6 +74,13 @@ def srmr(S, Sigma, ybar=None, mu=None) -> float:
     return float(math.sqrt(ss / cnt))
 
 
+def measure(name: str) -> property:
+    """A results property that reads ``fit_measures[name]`` (``SEMResults`` and
+    ``MultiGroupResults`` share their ``aic`` and ``bic`` this way)."""
+    return property(lambda self: float(self.fit_measures[name]),
+                    doc=f"``fit_measures['{name}']``")
+
+
 def test_indices(T: float, df: int, Tb: float, dfb: int, N: float) -> dict:
     """The indices that are functions of the test statistics T, T_b and their df:
     cfi, tli, nfi, rmsea with its 90 % interval and P(RMSEA ≤ .05)."""

@@ -352,13 +352,8 @@ class MultiGroupResults:
     def n_params(self) -> int:
         return len(self.theta) - self._n_exo
 
-    @property
-    def aic(self) -> float:
-        return float(self.fit_measures["aic"])
-
-    @property
-    def bic(self) -> float:
-        return float(self.fit_measures["bic"])
+    aic = _fm.measure("aic")
+    bic = _fm.measure("bic")
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald intervals of the free parameters (columns lower, upper)."""

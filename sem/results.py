@@ -310,13 +310,8 @@ class SEMResults:
                                   self.nobs, c, cb))
         return pd.Series(out)
 
-    @property
-    def aic(self) -> float:
-        return float(self.fit_measures["aic"])
-
-    @property
-    def bic(self) -> float:
-        return float(self.fit_measures["bic"])
+    aic = _fm.measure("aic")
+    bic = _fm.measure("bic")
 
     @property
     def df_resid(self) -> float:
