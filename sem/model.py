@@ -302,6 +302,9 @@ class Model:
             if warn and not res.converged:
                 warnings.warn("the optimizer did not converge", ConvergenceWarning,
                               stacklevel=2)
+            if warn and not res.identified:
+                warnings.warn("the information matrix is singular, so the model may not "
+                              "be identified in some group", UserWarning, stacklevel=2)
             return res
         if group_equal:
             raise SpecificationError("group_equal needs group= (the column of the groups)")

@@ -200,7 +200,7 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), *,
         if missing != "ml":
             _data.check_sample_covariance(d, ov)
         datas.append(d)
-    names = _names(pt, labels)
+    names = _names(pt)
     k = len(names)
     parts = [pt[pt["group"] == g + 1] for g in range(len(labels))]
     rams = [RAM.from_partable(p, vars_, True) for p in parts]
@@ -223,7 +223,9 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), *,
                              missing)
 
 
-def _names(pt, labels) -> list[str]:
+def _names(pt) -> list[str]:
+    """Parameter names: a label, else lhs op rhs with the group (".g2") unless the
+    parameter is shared by all its groups."""
     k = int(pt["free"].max())
     names = [""] * k
     for r in pt[pt["free"] > 0].itertuples():

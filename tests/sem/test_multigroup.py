@@ -83,6 +83,11 @@ def test_group_bad_input(hs):
         m.fit(hs, group_equal=("loadings",))
     with pytest.raises(NotImplementedError, match="only se='standard'"):
         m.fit(hs, group="school", se="robust")
+    # one factor with two indicators is not identified (6 parameters, 5 moments per
+    # group): the information is singular, and the fit says so
+    with pytest.warns(UserWarning, match="may not be identified"):
+        bad = Model("f =~ x1 + x2").fit(hs, group="school")
+    assert not bad.identified
     gw = hs.index[hs["school"] == "Grant-White"]
     small = hs[(hs["school"] == "Pasteur") | hs.index.isin(gw[:8])]   # 8 rows, 9 variables
     with pytest.raises(DataError, match="group 'Grant-White'"):
