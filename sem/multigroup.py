@@ -44,7 +44,7 @@ from .jaxconfig import jnp
 from .partable import _key, build_partable
 from .problem import SEMProblem
 from .ram import RAM
-from .saturated import block_loglik, independence_loglik, unrestricted
+from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
 from .standardized import std_function
 from .starts import sample_moments, start_values, table_rows
 
@@ -270,7 +270,7 @@ class MultiGroupResults:
         # what sem.lrt reads of a fit
         self.spec = type("Spec", (), {"vars": vars_})()
         # the covariates' moments (fixed_x): one likelihood block per group
-        xcols = [list(vars_.ov).index(v) for v in vars_.ov_x]
+        xcols = column_roles(vars_)[0]
         self._xcols = xcols
         self._ll_x = sum(block_loglik(d, xcols) for d in datas) if xcols else 0.0
         self.llf = float(opt.llf) - self._ll_x
@@ -312,21 +312,17 @@ class MultiGroupResults:
 
     @cached_property
     def fit_measures(self) -> pd.Series:
-        vars_ = self.spec.vars
-        ov = list(vars_.ov)
-        xcols = self._xcols
         # as the one-group baseline: the covariances among free exogenous covariates
         # (fixed_x=False) stay in it, a saturated block in every group
-        xfree = [ov.index(v) for v in vars_.ov_x_free]
-        ycols = [i for i in range(len(ov)) if i not in xcols and i not in xfree]
-        p, px, q, G = len(ov), len(xcols), len(xfree), len(self.groups)
+        xcols, xfree, ycols = column_roles(self.spec.vars)
+        p, px, q, G = len(self.spec.vars.ov), len(xcols), len(xfree), len(self.groups)
         ll_sat = ll_base = 0.0
         srmr = 0.0
         th = jnp.asarray(self.theta)
         for ram, d in zip(self._rams, self._datas):
             ls, S, ybar, _ = unrestricted(d)
             ll_sat += ls
-            ll_base += independence_loglik(d, ycols) + block_loglik(d, xfree)
+            ll_base += baseline_loglik(d, ycols, xfree)
             Sigma, mu = (np.asarray(a) for a in ram.implied(th))
             srmr += np.sum(d["w"]) / self.nobs * _fm.srmr(S, Sigma, ybar, mu)
         ll_sat -= self._ll_x

@@ -14,7 +14,7 @@ from .errors import BoundaryWarning, ConvergenceWarning, SpecificationError
 from .estimation import apply_in_chunks, cached_jit, compiled
 from .inference import delta_method, intervals, invert_information, sandwich, wald_table
 from .jaxconfig import jnp
-from .saturated import (block_loglik, independence_loglik, unrestricted,
+from .saturated import (baseline_loglik, block_loglik, column_roles, unrestricted,
                         unrestricted_variances)
 from .standardized import std_function
 
@@ -74,8 +74,7 @@ class SEMResults:
 
     @property
     def _xcols(self):
-        ov = list(self.spec.vars.ov)
-        return [ov.index(v) for v in self.spec.vars.ov_x]
+        return column_roles(self.spec.vars)[0]
 
     # -- inference ------------------------------------------------------------------
     def _vcov(self, info, inverted=None):
@@ -280,16 +279,13 @@ class SEMResults:
             k = self.n_params
             return pd.Series({"npar": k, "logl": self.llf, "aic": -2 * self.llf + 2 * k,
                               "bic": -2 * self.llf + k * np.log(self.nobs)})
-        ov = list(spec.vars.ov)
-        xcols = self._xcols
         # lavaan's baseline keeps the covariances among free exogenous covariates
         # (fixed_x=False): that block is saturated, everything else independent
-        xfree = [ov.index(v) for v in spec.vars.ov_x_free]
-        ycols = [i for i in range(len(ov)) if i not in xcols and i not in xfree]
+        xcols, xfree, ycols = column_roles(spec.vars)
         ll_sat, S, ybar, _ = unrestricted(d)
         ll_sat -= self._ll_x
-        ll_base = independence_loglik(d, ycols) + block_loglik(d, xfree)
-        p, px, q = len(ov), len(xcols), len(xfree)
+        ll_base = baseline_loglik(d, ycols, xfree)
+        p, px, q = len(spec.vars.ov), len(xcols), len(xfree)
         means = spec.problem.meanstructure
         n_mom = p * (p + 1) // 2 - px * (px + 1) // 2 + ((p - px) if means else 0)
         npar_base = (p - px) * (2 if means else 1) + q * (q - 1) // 2
@@ -383,7 +379,7 @@ class SEMResults:
             data, missing="ml" if spec.problem.meanstructure else "error")
         C, m = (np.asarray(a) for a in self._implied_all())
         k = spec.ram.n_ov
-        A = np.asarray(spec.ram.matrices(jnp.asarray(self.theta))[0])
+        A, Smat, _ = (np.asarray(a) for a in spec.ram.matrices(jnp.asarray(self.theta)))
         if not spec.problem.meanstructure:
             # saturated means: the observed ones are the sample's, and the latent ones
             # those the exogenous covariates' sample means imply through the model
@@ -398,14 +394,13 @@ class SEMResults:
         if method == "Bartlett":
             # the measurement part: the indicators' loadings Λ and residual
             # covariances Θ (covariates, which load on nothing, drop out of it)
-            S = np.asarray(spec.ram.matrices(jnp.asarray(self.theta))[1])
             ind = np.isin(list(spec.vars.ov), list(spec.vars.ov_ind))
-            if (A[:k, :k][ind].any() or S[:k, k:][ind].any()):
+            if (A[:k, :k][ind].any() or Smat[:k, k:][ind].any()):
                 raise NotImplementedError(
                     "Bartlett scores need a measurement model: indicators that no "
                     "observed variable predicts and that share no covariance with a "
                     "latent variable")
-            Lam, Theta = np.where(ind[:, None], A[:k, k:], 0.0), S[:k, :k]
+            Lam, Theta = np.where(ind[:, None], A[:k, k:], 0.0), Smat[:k, :k]
         out = np.zeros((d["Y"].shape[0], len(spec.vars.lv)))
         pid = d["onehot"].argmax(1)
         for P, o in enumerate(d["patterns"]):

@@ -103,6 +103,22 @@ def column_block(data: dict, cols) -> dict:
     return sub
 
 
+def column_roles(vars_) -> tuple[list, list, list]:
+    """Column indices of the observed variables by their role in the fit measures:
+    (fixed covariates (``fixed_x``), free covariates (``fixed_x=False``), the rest)."""
+    ov = list(vars_.ov)
+    xcols = [ov.index(v) for v in vars_.ov_x]
+    xfree = [ov.index(v) for v in vars_.ov_x_free]
+    ycols = [i for i in range(len(ov)) if i not in xcols and i not in xfree]
+    return xcols, xfree, ycols
+
+
+def baseline_loglik(data: dict, ycols, xfree) -> float:
+    """lavaan's baseline model: the variables ``ycols`` independent, the free
+    covariates ``xfree`` a saturated block (fixed covariates are conditioned on)."""
+    return independence_loglik(data, ycols) + block_loglik(data, xfree)
+
+
 def block_loglik(data: dict, cols) -> float:
     """Unrestricted log-likelihood of a block of columns (exogenous covariates)."""
     if len(cols) == 0:

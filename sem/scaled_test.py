@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .saturated import column_block, unrestricted_derivatives
+from .saturated import column_block, complete_moments, unrestricted_derivatives
 
 
 def _trace_unrestricted(data: dict) -> float:
@@ -44,9 +44,8 @@ def _trace_unrestricted(data: dict) -> float:
         return 0.0
     w = np.asarray(data["w"], dtype=float)
     if np.all(data["obs"]):
-        Y = np.asarray(data["Y"], dtype=float)
-        d = Y - w @ Y / w.sum()
-        S = (d * w[:, None]).T @ d / w.sum()
+        S, mu = complete_moments(data)
+        d = np.asarray(data["Y"], dtype=float) - mu
         q = np.einsum("ij,ij->i", d @ np.linalg.inv(S), d)
         return float(p + 0.5 * (w @ q ** 2 / w.sum() - p))
     s, H, _ = unrestricted_derivatives(data)
@@ -75,10 +74,7 @@ def scaling_factors(res, ycols, xblock, df: int, dfb: int) -> tuple[float, float
     tr0 = float(np.trace(res._bread_inv @ res._meat))
     if not res.spec.problem.meanstructure:
         Sigma = np.asarray(res.implied()[0])
-        w = np.asarray(d["w"], dtype=float)
-        mu = w @ d["Y"] / w.sum()
-        S = ((d["Y"] - mu) * w[:, None]).T @ (d["Y"] - mu) / w.sum()
-        tr0 += float(np.trace(np.linalg.solve(Sigma, S)))
+        tr0 += float(np.trace(np.linalg.solve(Sigma, complete_moments(d)[0])))
     trb = _trace_independence(d, ycols)
     if len(xblock):
         trb += _trace_unrestricted(column_block(d, xblock))
