@@ -22,7 +22,6 @@ from .errors import ConvergenceWarning, DataError, DataWarning, SpecificationErr
 from .estimation import (apply_in_chunks, bootstrap_weights, compiled, h0_from_information,
                          maximize, maximize_many, maximize_weighted, random_starts,
                          seed_to_int, summarize_many, summarize_one)
-from .inference import invert_information_many
 from .jaxconfig import jnp
 from .partable import build_partable
 from .problem import SEMProblem
@@ -338,7 +337,9 @@ class Model:
 
         Returns a list of ``SEMResults`` (one per data set, same parameter names), whose
         ``.params`` can be stacked with ``pd.DataFrame([r.params for r in out])``.
-        Standard errors are computed batched as well. The data sets go through one
+        Standard errors are computed batched as well, for all the results at once when
+        the first of them is read (``sem.results.DeferredInference``): estimates alone
+        cost no information matrices. The data sets go through one
         compiled program per model structure and batch shape, so a later call with
         as many data sets compiles nothing (and the programs are cached on disk
         across processes).
@@ -349,8 +350,7 @@ class Model:
             variable; an error in one names its position ("data set 3: ...").
         missing, information, n_starts, seed, max_iter, warn : as in ``fit``
             (``warn`` gives one warning that counts the fits that did not converge).
-        se : as in ``fit``; "none" skips the information matrices (estimates only:
-            what a bootstrap needs, and about 25 % faster).
+        se : as in ``fit``; "none": no standard errors at all (NaN).
         weights : None, or one weight vector (or None) per data set.
         chunk : at most this many data sets in memory on the device at once (None:
             all); chunks share one compiled program.
@@ -359,8 +359,9 @@ class Model:
         (``_pilot_starts``); for case resampling of one data set ``bootstrap`` is
         faster still (case weights on the shared data, no frames to read).
         """
-        from .results import SEMResults, batched_information
+        from .results import DeferredInference, SEMResults, check_se
 
+        check_se(se)
         _check_count(n_starts, "n_starts")
         _check_count(max_iter, "max_iter")
         spec = self._spec(self._use_means(missing))
@@ -401,17 +402,12 @@ class Model:
             H0 = h0_from_information(spec.problem, info0, work["w"].sum(axis=1))
         opts = maximize_many(spec.problem, work, starts, max_iter=max_iter, chunk=chunk,
                              H0=H0)
-        if se == "none":          # estimates only (bootstrap refits need no SEs)
-            infos = inverted = [None] * len(opts)
-        else:
-            infos = batched_information(spec, work, opts, information, missing, se,
-                                        chunk=chunk)
-            inverted = invert_information_many(infos)
+        # standard errors: all at once when the first result needs them
+        batch = DeferredInference(spec, work, opts, information, missing, se, chunk)
         # the summaries carry each data set's total weight (D, 1); the data their weights
         nobs = np.asarray(work["w"]).sum(axis=1).tolist()
         out = [SEMResults(self, spec, prepped[i], opts[i], information=information,
-                          se=se, missing=missing, info=infos[i], inverted=inverted[i],
-                          nobs=nobs[i])
+                          se=se, missing=missing, nobs=nobs[i], deferred=(batch, i))
                for i in range(len(prepped))]
         if warn:
             n_bad = sum(not r.converged for r in out)

@@ -55,6 +55,39 @@ def test_fit_many_equals_single_fits_and_does_not_recompile():
         est[4].cov_theta[0, 0] = 1.0
 
 
+def test_standard_errors_of_fit_many_are_computed_together_on_first_use(monkeypatch):
+    """fit_many's results compute their information matrices on first use, all in
+    one batched call, and equal the single fits' (expected and robust)."""
+    import sem.results as results
+
+    calls = []
+    real = results.batched_information
+    monkeypatch.setattr(results, "batched_information",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    m = Model(CFA)
+    data = [simulate_cfa(200, s) for s in range(4)]
+    many = m.fit_many(data)
+    assert calls == []                           # estimates only so far
+    assert many[2].identified and not many[2].null_params
+    assert calls == [1]
+    for d, r in zip(data, many):                 # one batch served all
+        one = m.fit(d)
+        np.testing.assert_allclose(r.bse, one.bse, atol=1e-6)
+        np.testing.assert_allclose(r.info_matrix, one.info_matrix, rtol=1e-6)
+        np.testing.assert_allclose(r.estimates["se"], one.estimates["se"], atol=1e-6)
+    assert calls == [1]
+    robust = m.fit_many(data[:2], se="robust")
+    one = m.fit(data[1], se="robust")
+    np.testing.assert_allclose(robust[1].bse, one.bse, atol=1e-6)
+    assert robust[1].fit_measures["chisq.scaled"] == pytest.approx(
+        one.fit_measures["chisq.scaled"], abs=1e-6)
+    with pytest.raises(AttributeError, match="no_such"):
+        robust[0].no_such
+    # a bad se is refused before any fitting
+    with pytest.raises(ValueError, match="se must be"):
+        m.fit_many(data, se="robst")
+
+
 def test_fit_many_starts_near_a_pilot_fit_only_where_that_is_better():
     """The pilot start (the estimate of the data sets' mean moments) serves data sets
     of the same population; one on another scale keeps its own start, and every fit
