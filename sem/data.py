@@ -202,6 +202,27 @@ def column_values(data: pd.DataFrame, loc: int):
     return data.iloc[:, loc].array
 
 
+def frame_columns(data: pd.DataFrame, locs: np.ndarray) -> list:
+    """The stored arrays of the columns at positions ``locs`` (an int array), as
+    ``column_values`` gives them one by one, read from pandas' blocks at once.
+
+    A column of a numpy-backed block is row ``blklocs[j]`` of block ``blknos[j]``; for
+    1000 HS bootstrap frames of nine columns this took 5 ms where ``column_values``
+    (``_get_column_array``, a call chain per column) took 8-9. The caller must check
+    that every item is an ndarray of one row's length, as ``_stack_complete`` does:
+    only a numpy block's (2-D) values give one; an extension array's give a scalar or
+    an extension array, which fail that check. Any change of pandas' private
+    BlockManager (``_mgr.blocks``, ``blknos``, ``blklocs``: pandas 1.3 to 3.x) falls
+    back to ``column_values``."""
+    try:
+        mgr = data._mgr
+        blocks = mgr.blocks
+        return [blocks[b].values[j]
+                for b, j in zip(mgr.blknos[locs].tolist(), mgr.blklocs[locs].tolist())]
+    except Exception:  # noqa: BLE001 - a change of pandas' internals: the public path
+        return [column_values(data, j) for j in locs.tolist()]
+
+
 #: frames joined and checked at a time by ``_stack_complete`` (a block stays in cache)
 STACK_BLOCK = 32
 
@@ -235,8 +256,8 @@ def _stack_complete(frames, names):
             cols = f.columns
             if not cols.is_unique or any(v not in cols for v in names):
                 return None
-            locs = [cols.get_loc(v) for v in names]
-        arrays.extend(column_values(f, loc) for loc in locs)
+            locs = np.array([cols.get_loc(v) for v in names])
+        arrays.extend(frame_columns(f, locs))
     if ({type(x) for x in arrays} != {np.ndarray}
             or not {x.dtype.kind for x in arrays} <= set("fiu")
             or {x.shape for x in arrays} != {(n,)}):

@@ -41,6 +41,13 @@ class _Spec:
     rows: list             # the table's rows as tuples (for start values)
     identified: bool = False   # passed the identification check (no definition vars)
 
+    @cached_property
+    def param_index(self) -> pd.Index:
+        """The reported parameters' names: one (immutable) Index shared by the
+        Series of every result; a Series built on a list of names spent 20 of its 28 µs
+        building the index, and ``fit_many``'s thousand results read ``params``."""
+        return pd.Index([n for n, r in zip(self.names, self.reported) if r])
+
 
 def _param_names(pt: pd.DataFrame) -> list[str]:
     k = int(pt["free"].max() or 0)

@@ -175,17 +175,17 @@ class SEMResults:
     # -- parameters ----------------------------------------------------------------
     @property
     def param_names(self) -> list[str]:
-        return [n for n, r in zip(self.spec.names, self.spec.reported) if r]
+        return self.spec.param_index.tolist()
 
     @property
     def params(self) -> pd.Series:
-        return pd.Series(self.theta[self.spec.reported], index=self.param_names,
+        return pd.Series(self.theta[self.spec.reported], index=self.spec.param_index,
                          name="est")
 
     @property
     def bse(self) -> pd.Series:
         se = np.sqrt(np.maximum(np.diag(self.cov_theta), 0))[self.spec.reported]
-        return pd.Series(se, index=self.param_names, name="se")
+        return pd.Series(se, index=self.spec.param_index, name="se")
 
     def cov_params(self) -> pd.DataFrame:
         r = self.spec.reported

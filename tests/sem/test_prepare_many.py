@@ -61,6 +61,31 @@ def test_column_values_private_and_public_paths_agree(monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
+def test_frame_columns_reads_blocks_as_column_values_does():
+    """``frame_columns`` (pandas' blocks at once) gives ``column_values``'s arrays for
+    numpy blocks, consolidated or not; extension columns give something that is not a
+    row of values, so ``_stack_complete`` leaves such frames to ``prepare``; and a
+    change of pandas' internals falls back to the public path."""
+    f = frames(1)[0]
+    consolidated = pd.DataFrame(f[NAMES].to_numpy(dtype=float), columns=NAMES)
+    for df in (f, consolidated, f.iloc[::-1]):
+        locs = np.array([df.columns.get_loc(v) for v in NAMES])
+        for a, j in zip(sd.frame_columns(df, locs), locs):
+            assert type(a) is np.ndarray
+            np.testing.assert_array_equal(a, np.asarray(sd.column_values(df, j)))
+    nullable = [g.astype({"a": "Float64"}) for g in frames()]
+    assert sd._stack_complete(nullable, NAMES) is None        # prepare reads them
+    stacked, _ = sd.prepare_many(nullable, NAMES)
+    np.testing.assert_array_equal(stacked["Y"][0], nullable[0][NAMES].to_numpy(float))
+
+    class WithoutBlocks:              # as a frame of a pandas without ``_mgr`` looks
+        iloc = f.iloc
+
+    locs = np.array([f.columns.get_loc(v) for v in NAMES])
+    for a, j in zip(sd.frame_columns(WithoutBlocks(), locs), locs):
+        np.testing.assert_array_equal(np.asarray(a), f.iloc[:, j].to_numpy())
+
+
 def test_frames_needing_checks_take_the_slow_path():
     fs = frames()
     fs[2].loc[3, "a"] = np.nan                # missing value: FIML patterns
