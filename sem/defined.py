@@ -76,6 +76,21 @@ def defined_function(pt: pd.DataFrame, extra=()):
     return [n for n, _ in exprs], g
 
 
+def defined_estimates(pt: pd.DataFrame, theta, cov) -> pd.DataFrame | None:
+    """The ``:=`` rows of lavaan's ``parameterEstimates`` (lhs, op, rhs, label, est,
+    se; delta-method standard errors from ``cov``, the covariance of θ̂), or None."""
+    d = defined_function(pt)
+    if d is None:
+        return None
+    from .inference import delta_method
+
+    val, c, _ = delta_method(d[1], theta, cov)
+    rows = pt[pt["op"] == ":="]
+    return pd.DataFrame({"lhs": rows["lhs"].to_numpy(), "op": ":=",
+                         "rhs": rows["rhs"].to_numpy(), "label": rows["label"].to_numpy(),
+                         "est": val, "se": np.sqrt(np.maximum(np.diag(c), 0))})
+
+
 def evaluate(pt: pd.DataFrame, theta) -> np.ndarray:
     f = defined_function(pt)
     return np.zeros(0) if f is None else np.asarray(f[1](jnp.asarray(theta)))

@@ -36,10 +36,10 @@ def _ncx2_sf(x: float, df: int, nc: float) -> float:
     return p if p > 1e-8 else float(stats.ncx2.sf(x, df, nc))
 
 
-def rmsea_ci(T: float, df: int, N: float, level: float = 0.90):
-    """Lower and upper RMSEA confidence limits (lavaan's ``lav_fit_rmsea_ci``). ``df``
-    may be fractional (the scaled RMSEA's c·df); below 1 both limits are 0, as
-    lavaan's."""
+def rmsea_ci(T: float, df: int, N: float, level: float = 0.90, groups: int = 1):
+    """Lower and upper RMSEA confidence limits (lavaan's ``lav_fit_rmsea_ci``; √G
+    times the one-group limits for G ``groups``). ``df`` may be fractional (the scaled
+    RMSEA's c·df); below 1 both limits are 0, as lavaan's."""
     if df <= 0 or not np.isfinite(T):
         return np.nan, np.nan
     if df < 1:
@@ -59,7 +59,7 @@ def rmsea_ci(T: float, df: int, N: float, level: float = 0.90):
     a = (1 - level) / 2
     lo = ncp_for(1 - a)
     up = ncp_for(a)
-    return math.sqrt(lo / (N * df)), math.sqrt(up / (N * df))
+    return math.sqrt(groups * lo / (N * df)), math.sqrt(groups * up / (N * df))
 
 
 def srmr(S, Sigma, ybar=None, mu=None) -> float:
@@ -81,9 +81,12 @@ def measure(name: str) -> property:
                     doc=f"``fit_measures['{name}']``")
 
 
-def test_indices(T: float, df: int, Tb: float, dfb: int, N: float) -> dict:
+def test_indices(T: float, df: int, Tb: float, dfb: int, N: float,
+                 groups: int = 1) -> dict:
     """The indices that are functions of the test statistics T, T_b and their df:
-    cfi, tli, nfi, rmsea with its 90 % interval and P(RMSEA ≤ .05)."""
+    cfi, tli, nfi, rmsea with its 90 % interval and P(RMSEA ≤ .05). With G ``groups``
+    the RMSEA and its interval are √G times the one-group ones and P(RMSEA ≤ .05) has
+    the non-centrality N·df·.05²/G (lavaan's multiple-group RMSEA)."""
     out = {}
     num = max(T - df, 0.0)
     den = max(T - df, Tb - dfb, 0.0)
@@ -95,19 +98,20 @@ def test_indices(T: float, df: int, Tb: float, dfb: int, N: float) -> dict:
         out["tli"] = 1.0
     out["nfi"] = (Tb - T) / Tb if Tb > 0 else np.nan
     if df > 0:
-        out["rmsea"] = math.sqrt(max(T - df, 0.0) / (N * df))
-        lo, up = rmsea_ci(T, df, N)
-        out["rmsea.ci.lower"], out["rmsea.ci.upper"] = lo, up
-        out["rmsea.pvalue"] = _ncx2_sf(T, df, N * df * 0.05 ** 2)
+        out["rmsea"] = math.sqrt(groups * max(T - df, 0.0) / (N * df))
+        out["rmsea.ci.lower"], out["rmsea.ci.upper"] = rmsea_ci(T, df, N, groups=groups)
+        out["rmsea.pvalue"] = _ncx2_sf(T, df, N * df * 0.05 ** 2 / groups)
     else:
         out["rmsea"] = 0.0 if df == 0 else np.nan
         out["rmsea.ci.lower"] = out["rmsea.ci.upper"] = out["rmsea.pvalue"] = np.nan
     return out
 
 
-def scaled(T: float, df: int, Tb: float, dfb: int, N: float, c: float, cb: float) -> dict:
+def scaled(T: float, df: int, Tb: float, dfb: int, N: float, c: float, cb: float,
+           groups: int = 1) -> dict:
     """lavaan's ``*.scaled`` measures from the scaling factors c (model) and c_b
-    (baseline): T/c and T_b/c_b in place of T and T_b (``sem.scaled_test``)."""
+    (baseline): T/c and T_b/c_b in place of T and T_b (``sem.scaled_test``; G
+    ``groups`` as in ``test_indices``)."""
     Ts, Tbs = T / c, Tb / cb
     out = {"chisq.scaled": Ts, "df.scaled": df,
            "pvalue.scaled": float(special.chdtrc(df, Ts)) if df > 0 else np.nan,
@@ -115,18 +119,20 @@ def scaled(T: float, df: int, Tb: float, dfb: int, N: float, c: float, cb: float
            "baseline.df.scaled": dfb,
            "baseline.pvalue.scaled": float(special.chdtrc(dfb, Tbs)) if dfb > 0 else np.nan,
            "baseline.chisq.scaling.factor": cb}
-    out.update({f"{k}.scaled": v for k, v in test_indices(Ts, df, Tbs, dfb, N).items()})
+    out.update({f"{k}.scaled": v
+                for k, v in test_indices(Ts, df, Tbs, dfb, N, groups).items()})
     # lavaan 0.6.14 takes the scaled RMSEA's interval and P(RMSEA ≤ .05) from the ML
     # statistic T on c·df degrees of freedom (the same point value, T/c on df)
     if df > 0:
-        lo, up = rmsea_ci(T, c * df, N)
+        lo, up = rmsea_ci(T, c * df, N, groups=groups)
         out["rmsea.ci.lower.scaled"], out["rmsea.ci.upper.scaled"] = lo, up
-        out["rmsea.pvalue.scaled"] = _ncx2_sf(T, c * df, N * c * df * 0.05 ** 2)
+        out["rmsea.pvalue.scaled"] = _ncx2_sf(T, c * df, N * c * df * 0.05 ** 2 / groups)
     return out
 
 
 def compute(*, llf: float, ll_sat: float, ll_base: float, npar: int, n_moments: int,
-            npar_base: int, N: float, S, Sigma, ybar=None, mu=None) -> dict:
+            npar_base: int, N: float, S, Sigma, ybar=None, mu=None,
+            groups: int = 1) -> dict:
     T = 2 * (ll_sat - llf)
     df = n_moments - npar
     Tb = 2 * (ll_sat - ll_base)
@@ -136,7 +142,7 @@ def compute(*, llf: float, ll_sat: float, ll_base: float, npar: int, n_moments: 
            "pvalue": float(special.chdtrc(df, T)) if df > 0 else np.nan,
            "baseline.chisq": Tb, "baseline.df": dfb,
            "baseline.pvalue": float(special.chdtrc(dfb, Tb)) if dfb > 0 else np.nan}
-    out.update(test_indices(T, df, Tb, dfb, N))
+    out.update(test_indices(T, df, Tb, dfb, N, groups))
     out["aic"] = -2 * llf + 2 * npar
     out["bic"] = -2 * llf + npar * math.log(N)
     out["bic2"] = -2 * llf + npar * math.log((N + 2) / 24)

@@ -28,6 +28,7 @@ from .problem import SEMProblem
 from .ram import RAM
 from .starts import (complete_and_unweighted, sample_moments, sample_moments_many,
                      start_values, table_rows)
+from .syntax import parse
 
 
 @dataclass
@@ -146,7 +147,10 @@ class Model:
         self.options = dict(std_lv=std_lv, orthogonal=orthogonal, fixed_x=fixed_x)
         self.positive_variances = positive_variances
         self._specs: dict[bool, _Spec] = {}
-        self.partable  # parse now: syntax errors surface at construction
+        # parse now: syntax errors surface at construction (a model with per-group
+        # modifiers c(...) has no one-group table: fit it with group=)
+        if not any(t.n_group_values for s in parse(model) for t in s.terms):
+            self.partable
 
     # -- specification --------------------------------------------------------------
     def _spec(self, meanstructure: bool) -> _Spec:
@@ -300,11 +304,11 @@ class Model:
         if group is not None:
             from .multigroup import fit_groups
 
-            if se != "standard" or weights is not None or start is not None or n_starts > 1:
-                raise NotImplementedError("with group=, only se='standard', no weights, "
-                                          "one start and the default start values")
+            if weights is not None or start is not None or n_starts > 1:
+                raise NotImplementedError("with group=: no weights, one start and the "
+                                          "default start values")
             res = fit_groups(self, data, group, group_equal, missing=missing,
-                             information=information, max_iter=max_iter)
+                             information=information, se=se, max_iter=max_iter)
             if warn and not res.converged:
                 warnings.warn("the optimizer did not converge", ConvergenceWarning,
                               stacklevel=2)

@@ -31,96 +31,25 @@ per-group labels (``c(a, b)*x``), robust standard errors.
 from __future__ import annotations
 
 from functools import cached_property
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from . import data as _data
 from . import fit_measures as _fm
+from .defined import defined_estimates, defined_function
 from .errors import DataError, SpecificationError
 from .estimation import compiled, maximize
-from .inference import invert_information, wald_table
+from .grouptable import group_partable, param_names
+from .inference import intervals, invert_information, sandwich, wald_table
 from .jaxconfig import jnp
-from .partable import _key, build_partable
 from .problem import SEMProblem
 from .ram import RAM
 from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
+from .scaled_test import group_scaling_factors
 from .standardized import std_function
 from .starts import sample_moments, start_values, table_rows
-
-GROUP_EQUAL = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
-               "lv.variances", "lv.covariances", "regressions")
-
-
-def _kind(op: str, lhs: str, rhs: str, lv: set) -> str | None:
-    """The ``group_equal`` kind of a parameter table row."""
-    if op == "=~":
-        return "loadings"
-    if op == "~":
-        return "regressions"
-    if op == "~1":
-        return "means" if lhs in lv else "intercepts"
-    if op == "~~":
-        both_lv = lhs in lv and rhs in lv
-        if lhs == rhs:
-            return "lv.variances" if both_lv else "residuals"
-        return "lv.covariances" if both_lv else "residual.covariances"
-    return None
-
-
-def group_partable(syntax: str, n_groups: int, group_equal=(), **options):
-    """The multiple-group parameter table (every group's rows, column ``group``) and
-    the variables."""
-    bad = sorted(set(group_equal) - set(GROUP_EQUAL))
-    if bad:
-        raise SpecificationError(f"group_equal may contain {list(GROUP_EQUAL)}, not {bad}")
-    pt1, vars_ = build_partable(syntax, meanstructure=True, **options)
-    if (pt1["op"] == ":=").any():
-        raise NotImplementedError("defined parameters (:=) with groups")
-    if vars_.data_cols:
-        raise NotImplementedError("definition variables with groups")
-    lv = set(vars_.lv)
-    equal = set(group_equal)
-    free_lv_means = "intercepts" in equal and "means" not in equal
-    # lavaan: with std_lv and equal loadings, the latent variances that std_lv fixes
-    # at 1 stay fixed in the first group only (unless lv.variances are equal too)
-    free_lv_vars = (bool(options.get("std_lv")) and "loadings" in equal
-                    and "lv.variances" not in equal)
-    shared: dict = {}                      # label or (kind, row key) -> free number
-    rows, k = [], 0
-    for g in range(n_groups):
-        for r in pt1.to_dict("records"):
-            r = dict(r, group=g + 1)
-            kind = _kind(r["op"], r["lhs"], r["rhs"], lv)
-            is_free = r["free"] > 0
-            if (not is_free and g > 0 and free_lv_means and r["op"] == "~1"
-                    and r["lhs"] in lv):
-                is_free = True             # latent means free after the first group
-                r["ustart"] = np.nan
-            if (not is_free and g > 0 and free_lv_vars and kind == "lv.variances"
-                    and r["lhs"] == r["rhs"] and not r["user"]):
-                is_free = True             # std_lv's unit variances: first group only
-                r["ustart"] = np.nan
-            if not is_free:
-                r["free"] = 0
-            else:
-                if r["label"]:
-                    key = ("label", r["label"])
-                elif kind in equal and not r["exo"]:
-                    key = (kind, _key(r["lhs"], r["op"], r["rhs"]))
-                else:
-                    key = None
-                if key is not None and key in shared:
-                    r["free"] = shared[key]
-                else:
-                    k += 1
-                    r["free"] = k
-                    if key is not None:
-                        shared[key] = k
-            rows.append(r)
-    pt = pd.DataFrame(rows)
-    pt["id"] = np.arange(1, len(pt) + 1)
-    return pt, vars_
 
 
 class MultiGroupProblem:
@@ -161,14 +90,24 @@ class MultiGroupProblem:
     def loglik(self, theta, data):
         return sum(p.loglik(theta, self.group(data, g)) for g, p in enumerate(self.problems))
 
+    def loglik_cases(self, theta, data):
+        """Every case's contribution, the groups' cases one after the other (as the
+        weights "w"): the per-case scores of the robust standard errors."""
+        return jnp.concatenate([p.loglik_cases(theta, self.group(data, g))
+                                for g, p in enumerate(self.problems)])
+
     def expected_information(self, theta, data):
         return sum(p.expected_information(theta, self.group(data, g))
                    for g, p in enumerate(self.problems))
 
 
 def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), *,
-               missing: str = "error", information=None, max_iter: int = 2000):
+               missing: str = "error", information=None, se: str = "standard",
+               max_iter: int = 2000):
     """``Model.fit(data, group=...)``: see the module."""
+    if se not in ("standard", "robust"):
+        raise NotImplementedError(f"with group=, se must be 'standard' or 'robust', not "
+                                  f"{se!r}")
     if not isinstance(data, pd.DataFrame):
         raise DataError("data must be a DataFrame with the group column")
     if group not in data.columns:
@@ -181,8 +120,8 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), *,
     if len(labels) < 2:
         raise DataError(f"group column '{group}' has a single value {labels}; fit "
                         "without group= instead")
-    if isinstance(group_equal, str):
-        group_equal = (group_equal,)
+    if isinstance(group_equal, str):       # one kind; "" none, as lavaan's
+        group_equal = (group_equal,) if group_equal else ()
     pt, vars_ = group_partable(model.syntax, len(labels), group_equal, **model.options)
     ov = list(vars_.ov)
     # FIML with fixed_x: rows missing a covariate are dropped, with a DataWarning, as
@@ -200,7 +139,7 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), *,
         if missing != "ml":
             _data.check_sample_covariance(d, ov)
         datas.append(d)
-    names = _names(pt)
+    names = param_names(pt)
     k = len(names)
     parts = [pt[pt["group"] == g + 1] for g in range(len(labels))]
     rams = [RAM.from_partable(p, vars_, True) for p in parts]
@@ -219,59 +158,47 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), *,
     theta0 = total / np.maximum(count, 1)
     opt = maximize(prob, joined, theta0[None], max_iter=max_iter)
     return MultiGroupResults(model, pt, vars_, labels, rams, prob, joined, datas, opt,
-                             information or ("observed" if missing == "ml" else "expected"),
-                             missing)
-
-
-def _names(pt) -> list[str]:
-    """Parameter names: a label, else lhs op rhs with the group (".g2") unless the
-    parameter is shared by all its groups."""
-    k = int(pt["free"].max())
-    names = [""] * k
-    for r in pt[pt["free"] > 0].itertuples():
-        i = r.free - 1
-        if names[i]:
-            continue
-        base = r.label or (f"{r.lhs}~1" if r.op == "~1" else f"{r.lhs}{r.op}{r.rhs}")
-        names[i] = base if r.label else f"{base}.g{r.group}"
-    # a parameter shared across groups by group_equal: no group suffix
-    groups_of = pt[pt["free"] > 0].groupby("free")["group"].nunique()
-    for f, n in groups_of.items():
-        if n > 1 and names[f - 1].endswith(f".g{pt.loc[pt['free'] == f, 'group'].min()}"):
-            names[f - 1] = names[f - 1].rsplit(".g", 1)[0]
-    return names
+                             information, missing, se)
 
 
 class MultiGroupResults:
     """A multiple-group fit: ``params``, ``bse``, ``estimates`` (with a ``group``
-    column), ``llf``, ``fit_measures``, ``aic``, ``bic``, ``nobs``; ``sem.lrt``
-    compares nested multiple-group fits (invariance testing)."""
-
-    se_type = "standard"
+    column; defined parameters in group 0), ``llf``, ``fit_measures`` (with the scaled
+    test for ``se="robust"``), ``aic``, ``bic``, ``nobs``, ``wald_test``;
+    ``sem.lrt`` compares nested multiple-group fits (invariance testing)."""
 
     def __init__(self, model, pt, vars_, labels, rams, problem, data, datas, opt,
-                 information, missing):
+                 information, missing, se="standard"):
+        from .results import _information_kind
+
         self.model, self.pt, self.groups = model, pt, labels
         self._rams, self.problem, self.data, self._datas = rams, problem, data, datas
-        self.opt, self.information, self.missing = opt, information, missing
+        self.opt, self.missing, self.se_type = opt, missing, se
+        # what sem.lrt and sem.compare.wald_test read of a fit
+        self.spec = SimpleNamespace(vars=vars_, pt=pt, problem=problem)
+        self.information = _information_kind(information, missing, self.spec, se)
         self.theta = np.asarray(opt.theta, dtype=float)
         self.converged = bool(opt.converged)
         self.nobs = float(sum(np.sum(d["w"]) for d in datas))
         self.group_nobs = [float(np.sum(d["w"])) for d in datas]
         summ = {k: np.asarray(v) for k, v in problem.summarize(data).items()}
         th = jnp.asarray(self.theta)
-        if information == "observed":
+        if self.information == "observed":
             info = -np.asarray(compiled(problem, "hessian")(th, summ))
         else:
             info = np.asarray(compiled(problem, "expected")(th, summ))
         inv = invert_information(info)
         self.identified = not inv.singular
         self.cov_theta = inv.cov
-        # what sem.lrt reads of a fit
-        self.spec = type("Spec", (), {"vars": vars_})()
+        if se == "robust":     # the sandwich from every group's per-case scores
+            jd = {kk: jnp.asarray(v) for kk, v in data.items()}
+            s = np.asarray(compiled(problem, "scores")(th, jd))
+            w = np.asarray(data["w"])
+            # its parts, kept for the scaled test (``sem.scaled_test``)
+            self._bread_inv, self._meat = inv.cov, (s * w[:, None]).T @ s
+            self.cov_theta = sandwich(inv.cov, s, w)
         # the covariates' moments (fixed_x): one likelihood block per group
         xcols = column_roles(vars_)[0]
-        self._xcols = xcols
         self._ll_x = sum(block_loglik(d, xcols) for d in datas) if xcols else 0.0
         self.llf = float(opt.llf) - self._ll_x
 
@@ -286,8 +213,9 @@ class MultiGroupResults:
 
     @cached_property
     def estimates(self) -> pd.DataFrame:
-        """lavaan's ``parameterEstimates(fit, standardized=TRUE)`` with ``group``."""
-        pt = self.pt
+        """lavaan's ``parameterEstimates(fit, standardized=TRUE)`` with ``group``; the
+        defined parameters (``:=``) last, in group 0."""
+        pt = self.pt[self.pt["op"] != ":="]
         free = pt["free"].to_numpy() - 1
         est = np.where(free >= 0, self.theta[np.maximum(free, 0)],
                        pt["ustart"].fillna(0.0).to_numpy())
@@ -297,18 +225,32 @@ class MultiGroupResults:
         tab = pd.DataFrame({"lhs": pt["lhs"].to_numpy(), "op": pt["op"].to_numpy(),
                             "rhs": pt["rhs"].to_numpy(), "group": pt["group"].to_numpy(),
                             "label": pt["label"].to_numpy(), "est": est, "se": se})
+        d = defined_estimates(self.pt, self.theta, self.cov_theta)
+        if d is not None:
+            tab = pd.concat([tab, d.assign(group=0)[tab.columns]], ignore_index=True)
         w = wald_table(tab["est"], tab["se"])
         w.loc[tab["se"].to_numpy() == 0, ["z", "pvalue"]] = np.nan
         tab = pd.concat([tab, w], axis=1)
-        th = jnp.asarray(self.theta)
-        std = {"std.lv": [], "std.all": []}
-        for g, ram in enumerate(self._rams):
-            rows = pt[pt["group"] == g + 1]
-            for kind in ("lv", "all"):
-                std[f"std.{kind}"].append(np.asarray(std_function(rows, ram, kind)(th)))
-        for c, v in std.items():
-            tab[c] = np.concatenate(v)
+        for kind in ("lv", "all"):
+            tab[f"std.{kind}"] = self._standardized(kind)
         return tab
+
+    def _standardized(self, kind: str) -> np.ndarray:
+        """std.lv or std.all of every row, group by group; a defined parameter from the
+        standardized values of the parameters (each at its first row), as lavaan's."""
+        th = jnp.asarray(self.theta)
+        pt = self.pt[self.pt["op"] != ":="]
+        out = np.concatenate([
+            np.asarray(std_function(pt[pt["group"] == g + 1], ram, kind)(th))
+            for g, ram in enumerate(self._rams)])
+        d = defined_function(self.pt)
+        if d is None:
+            return out
+        free = pt["free"].to_numpy()
+        t_std = self.theta.copy()
+        first = np.unique(free, return_index=True)[1]
+        t_std[free[first][free[first] > 0] - 1] = out[first][free[first] > 0]
+        return np.r_[out, np.asarray(d[1](jnp.asarray(t_std)))]
 
     @cached_property
     def fit_measures(self) -> pd.Series:
@@ -328,17 +270,17 @@ class MultiGroupResults:
         ll_sat -= self._ll_x
         n_mom = G * (p * (p + 1) // 2 - px * (px + 1) // 2 + (p - px))
         out = _fm.compute(llf=self.llf, ll_sat=ll_sat, ll_base=ll_base,
-                          npar=len(self.theta) - self._n_exo, n_moments=n_mom,
+                          npar=self.n_params, n_moments=n_mom,
                           npar_base=G * (2 * (p - px) + q * (q - 1) // 2), N=self.nobs,
-                          S=np.eye(1), Sigma=np.eye(1))
+                          S=np.eye(1), Sigma=np.eye(1), groups=G)
         out["srmr"] = srmr
-        # lavaan's multiple-group RMSEA: √G times the one-group formula
-        T, df = out["chisq"], out["df"]
-        if df > 0:
-            out["rmsea"] *= np.sqrt(G)
-            lo, up = _fm.rmsea_ci(T, df, self.nobs)
-            out["rmsea.ci.lower"], out["rmsea.ci.upper"] = lo * np.sqrt(G), up * np.sqrt(G)
-            out["rmsea.pvalue"] = _fm._ncx2_sf(T, df, self.nobs * df * 0.05 ** 2 / G)
+        if self.se_type == "robust":     # lavaan's MLR: the Yuan-Bentler scaled test
+            df, dfb = out["df"], out["baseline.df"]
+            tr0 = float(np.trace(self._bread_inv @ self._meat))
+            c, cb = group_scaling_factors(self._datas, tr0, ycols, sorted(xcols + xfree),
+                                          df, dfb)
+            out.update(_fm.scaled(out["chisq"], df, out["baseline.chisq"], dfb,
+                                  self.nobs, c, cb, groups=G))
         return pd.Series(out)
 
     @property
@@ -355,32 +297,44 @@ class MultiGroupResults:
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald intervals of the free parameters (columns lower, upper)."""
-        from scipy import special
+        return intervals(self.params, self.bse, alpha)
 
-        q = special.ndtri(1 - alpha / 2)
-        return pd.DataFrame({"lower": self.params - q * self.bse,
-                             "upper": self.params + q * self.bse})
+    def wald_test(self, constraints: str) -> dict:
+        """lavaan's ``lavTestWald(fit, constraints)`` on labels of any group and defined
+        parameters, e.g. ``"a1 == a2"`` (``sem.compare.wald_test``)."""
+        from .compare import wald_test
+
+        return wald_test(self, constraints)
 
     def summary(self) -> str:
         """Print (and return) the fit and each group's estimates, as lavaan's summary
-        prints them group by group."""
+        prints them group by group (the defined parameters after them)."""
         fm = self.fit_measures
         lines = [f"trajmix/sem multiple groups ({len(self.groups)}): "
                  f"{'ended normally' if self.converged else 'did NOT converge'}",
                  "  Number of observations per group: " + ", ".join(
                      f"{g} {n:g}" for g, n in zip(self.groups, self.group_nobs)),
                  f"  Test statistic {fm['chisq']:.3f}, df {int(fm['df'])}, "
-                 f"P-value {fm['pvalue']:.3f}",
-                 f"  CFI {fm['cfi']:.3f}  TLI {fm['tli']:.3f}  RMSEA {fm['rmsea']:.3f}  "
-                 f"SRMR {fm['srmr']:.3f}",
-                 f"  Loglikelihood {fm['logl']:.3f}  AIC {fm['aic']:.3f}  "
-                 f"BIC {fm['bic']:.3f}"]
+                 f"P-value {fm['pvalue']:.3f}"]
+        if self.se_type == "robust":
+            lines.append(f"  Scaled test statistic (Yuan-Bentler) "
+                         f"{fm['chisq.scaled']:.3f}, scaling factor "
+                         f"{fm['chisq.scaling.factor']:.3f}, P-value "
+                         f"{fm['pvalue.scaled']:.3f}")
+        lines += [f"  CFI {fm['cfi']:.3f}  TLI {fm['tli']:.3f}  RMSEA {fm['rmsea']:.3f}  "
+                  f"SRMR {fm['srmr']:.3f}",
+                  f"  Loglikelihood {fm['logl']:.3f}  AIC {fm['aic']:.3f}  "
+                  f"BIC {fm['bic']:.3f}",
+                  f"  Standard errors: {self.se_type}"]
         tab = self.estimates
         cols = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "std.all"]
-        for g, lab in enumerate(self.groups):
-            part = tab[tab["group"] == g + 1][cols]
-            lines += ["", f"Group {g + 1} [{lab}]:",
-                      part.to_string(index=False, float_format=lambda v: f"{v:.3f}")]
+        parts = [(f"Group {g + 1} [{lab}]:", tab[tab["group"] == g + 1])
+                 for g, lab in enumerate(self.groups)]
+        parts.append(("Defined parameters:", tab[tab["group"] == 0]))
+        for title, part in parts:
+            if len(part):
+                lines += ["", title, part[cols].to_string(
+                    index=False, float_format=lambda v: f"{v:.3f}")]
         text = "\n".join(lines)
         print(text)
         return text

@@ -107,6 +107,31 @@ def _key(lhs, op, rhs):
     return (lhs, op, rhs)
 
 
+def split_statements(stmts: list[Statement]):
+    """(structural statements, ``==`` constraints, ``:=`` definitions)."""
+    return ([s for s in stmts if s.op not in (":=", "==")],
+            [s for s in stmts if s.op == "=="], [s for s in stmts if s.op == ":="])
+
+
+def check_group_values(stmts: list[Statement], n_groups: int) -> None:
+    """Every per-group modifier ``c(...)`` has one element per group."""
+    for s in stmts:
+        for t in s.terms:
+            sizes = {len(v) for v in (t.group_labels, t.group_values) if v is not None}
+            if not sizes or sizes == {n_groups}:
+                continue
+            n = max(sizes - {n_groups})
+            where = f"'{' + '.join(s.lhs)} {s.op} {t.var}' (line {s.line})"
+            if n_groups == 1:
+                raise SpecificationError(
+                    f"the modifier '{t.group_text}' of {where} gives {n} values, one per "
+                    "group, but the model is fitted to one group: fit with group= "
+                    "(a column of the data defining the groups), or give a single value")
+            raise SpecificationError(
+                f"the modifier '{t.group_text}' of {where} has {n} elements, but the data "
+                f"have {n_groups} groups: give one element per group")
+
+
 def build_partable(
     model: str | list[Statement],
     *,
@@ -118,7 +143,21 @@ def build_partable(
 ) -> tuple[pd.DataFrame, Variables]:
     """Parameter table with lavaan's defaults (see the module docstring)."""
     stmts = parse(model) if isinstance(model, str) else model
+    check_group_values(stmts, 1)
     vars_ = _variables(stmts, fixed_x)
+    structural, equalities, defined = split_statements(stmts)
+    pt = default_rows(structural, vars_, meanstructure=meanstructure, std_lv=std_lv,
+                      orthogonal=orthogonal, auto_fix_first=auto_fix_first)
+    _apply_equalities(pt, equalities)
+    pt = _number_free(pt)
+    pt.insert(0, "id", np.arange(1, len(pt) + 1))
+    return append_defined(pt, defined), vars_
+
+
+def default_rows(stmts: list[Statement], vars_: Variables, *, meanstructure: bool,
+                 std_lv: bool, orthogonal: bool, auto_fix_first: bool) -> pd.DataFrame:
+    """The rows of the structural statements (no ``==``, ``:=``) with lavaan's defaults,
+    before the free parameters are numbered (column ``isfree``)."""
     rows: list[dict] = []
     where: dict[tuple, int] = {}
 
@@ -134,15 +173,8 @@ def build_partable(
         where[k] = len(rows)
         rows.append(r)
 
-    defined, equalities = [], []
     measured = set()     # factors whose first indicator (over all statements) is seen
     for s in stmts:
-        if s.op == ":=":
-            defined.append(s)
-            continue
-        if s.op == "==":
-            equalities.append(s)
-            continue
         for lhs in s.lhs:
             for i, t in enumerate(s.terms):
                 op, rhs = s.op, t.var
@@ -212,15 +244,20 @@ def build_partable(
     pt = pd.DataFrame(rows)
     pt["start"] = pd.to_numeric(pt["start"], errors="coerce").astype(float)
     pt["ustart"] = pd.to_numeric(pt["ustart"], errors="coerce").astype(float)
-    _apply_equalities(pt, equalities)
-    pt = _number_free(pt)
-    pt.insert(0, "id", np.arange(1, len(pt) + 1))
+    return pt
+
+
+def append_defined(pt: pd.DataFrame, defined: list[Statement]) -> pd.DataFrame:
+    """The table with a row per defined parameter (``:=``) after its rows; each
+    expression may use the labels and the parameters defined before it."""
     for s in defined:
         _check_expression(s, pt)
-        pt.loc[len(pt)] = dict(id=len(pt) + 1, lhs=s.lhs[0], op=":=", rhs=s.expression,
-                               user=1, label=s.lhs[0], ustart=np.nan, exo=0, data="",
-                               line=s.line, free=0, start=np.nan)
-    return pt.reset_index(drop=True), vars_
+        row = {c: 0 for c in pt.columns}
+        row.update(id=len(pt) + 1, lhs=s.lhs[0], op=":=", rhs=s.expression, user=1,
+                   label=s.lhs[0], ustart=np.nan, data="", line=s.line, free=0,
+                   start=np.nan)
+        pt.loc[len(pt)] = row
+    return pt.reset_index(drop=True)
 
 
 def _apply_equalities(pt: pd.DataFrame, equalities: list[Statement]) -> None:
@@ -245,19 +282,22 @@ def _apply_equalities(pt: pd.DataFrame, equalities: list[Statement]) -> None:
                 "'label == number' constraints are supported")
 
 
-def _number_free(pt: pd.DataFrame) -> pd.DataFrame:
+def _number_free(pt: pd.DataFrame, keys=None) -> pd.DataFrame:
+    """Number the free rows from 1; rows with one key share a number (the keys default
+    to the labels, "" for none; ``sem.grouptable`` passes lavaan's equality keys)."""
     free = np.zeros(len(pt), dtype=int)
     by_label: dict[str, int] = {}
     k = 0
-    for i, r in enumerate(pt.itertuples()):
+    keys = pt["label"].tolist() if keys is None else list(keys)
+    for i, (r, key) in enumerate(zip(pt.itertuples(), keys)):
         if not (r.isfree or r.exo):
             continue
-        if r.label:
-            if r.label in by_label:
-                free[i] = by_label[r.label]
+        if key:
+            if key in by_label:
+                free[i] = by_label[key]
                 continue
             k += 1
-            by_label[r.label] = k
+            by_label[key] = k
         else:
             k += 1
         free[i] = k
@@ -269,8 +309,9 @@ def _number_free(pt: pd.DataFrame) -> pd.DataFrame:
             raise SpecificationError(
                 f"label '{lab}' is used for a fixed and a free parameter; give it the "
                 "same modifier everywhere")
-    return pt[["lhs", "op", "rhs", "user", "free", "label", "ustart", "exo", "data",
-               "line", "start"]]
+    cols = ["lhs", "op", "rhs", "user", "free", "label", "ustart", "exo", "data", "line",
+            "start"]
+    return pt[cols + [c for c in pt.columns if c not in cols]]
 
 
 _ALLOWED_FUNCS = {"exp", "log", "sqrt", "abs", "sin", "cos", "tan", "tanh", "pnorm"}

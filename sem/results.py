@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import fit_measures as _fm
-from .defined import defined_function
+from .defined import defined_estimates
 from .errors import BoundaryWarning, ConvergenceWarning, SpecificationError
 from .estimation import apply_in_chunks, cached_jit, compiled
 from .inference import (delta_method, intervals, invert_information,
@@ -227,15 +227,9 @@ class SEMResults:
         tab = pd.DataFrame({"lhs": rows["lhs"].to_numpy(), "op": rows["op"].to_numpy(),
                             "rhs": rows["rhs"].to_numpy(), "label": rows["label"].to_numpy(),
                             "est": est, "se": se})
-        d = defined_function(pt)
+        d = defined_estimates(pt, self.theta, self.cov_theta)
         if d is not None:
-            names, g = d
-            val, cov, _ = delta_method(g, self.theta, self.cov_theta)
-            drows = pt[pt["op"] == ":="]
-            tab = pd.concat([tab, pd.DataFrame({
-                "lhs": drows["lhs"].to_numpy(), "op": ":=", "rhs": drows["rhs"].to_numpy(),
-                "label": drows["label"].to_numpy(), "est": val,
-                "se": np.sqrt(np.maximum(np.diag(cov), 0))})], ignore_index=True)
+            tab = pd.concat([tab, d], ignore_index=True)
         w = wald_table(tab["est"], tab["se"], self.level)
         w.loc[tab["se"].to_numpy() == 0, ["z", "pvalue"]] = np.nan
         tab = pd.concat([tab, w], axis=1)

@@ -69,15 +69,25 @@ def scaling_factors(res, ycols, xblock, df: int, dfb: int) -> tuple[float, float
     for the robust fit ``res`` (``ycols`` the baseline's independent columns,
     ``xblock`` its saturated block of covariates; ``df``, ``dfb`` the two models'
     degrees of freedom)."""
-    d = res.data
-    tr1 = _trace_unrestricted(d)
     tr0 = float(np.trace(res._bread_inv @ res._meat))
     if not res.spec.problem.meanstructure:
         Sigma = np.asarray(res.implied()[0])
-        tr0 += float(np.trace(np.linalg.solve(Sigma, complete_moments(d)[0])))
-    trb = _trace_independence(d, ycols)
-    if len(xblock):
-        trb += _trace_unrestricted(column_block(d, xblock))
+        tr0 += float(np.trace(np.linalg.solve(Sigma, complete_moments(res.data)[0])))
+    return group_scaling_factors([res.data], tr0, ycols, xblock, df, dfb)
+
+
+def group_scaling_factors(datas, tr0: float, ycols, xblock, df: int,
+                          dfb: int) -> tuple[float, float]:
+    """(c, c_b) from the model's trace ``tr0`` = tr(I⁻¹ B) and the data of each group:
+    the unrestricted and the baseline traces are sums over the groups (each group has
+    its own unrestricted and independence model), as lavaan's
+    ``lav_test_yuan_bentler_mplus_trace``; with one group, ``[data]``."""
+    tr1 = trb = 0.0
+    for d in datas:
+        tr1 += _trace_unrestricted(d)
+        trb += _trace_independence(d, ycols)
+        if len(xblock):
+            trb += _trace_unrestricted(column_block(d, xblock))
     c = (tr1 - tr0) / df if df > 0 else np.nan
     cb = (tr1 - trb) / dfb if dfb > 0 else np.nan
     return c, cb

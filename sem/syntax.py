@@ -1,6 +1,6 @@
 """lavaan model syntax → flat list of user-specified parameter rows.
 
-Supported (lavaan 0.6 syntax, single group):
+Supported (lavaan 0.6 syntax):
 
 =========  ==========================================  =======================
 operator   meaning                                     example
@@ -20,6 +20,13 @@ Modifiers, written ``modifier*variable``: a label (``a*x``), a fixed value (``1*
 data column ``t1`` (individually varying measurement times in growth models).
 Several modifiers may be chained: ``start(1)*a*x``.
 
+Multiple groups (``Model.fit(data, group=...)``) take one modifier per group, as
+lavaan: ``c(a1, a2)*x`` (a label per group; ``c(a, a)`` makes the parameter equal across
+the groups), ``c(1, NA)*x`` (fixed in the first group, free in the second),
+``c(0.5, 0.5)*x``. One ``c()`` holds labels or numbers and NA, not both (chain two:
+``c(a, b)*c(NA, NA)*x``). A ``c()`` of one element is that modifier itself; the number of
+elements must equal the number of groups (``sem.partable`` checks it).
+
 Comments start with ``#`` or ``!``; statements end at a newline or ``;`` and continue on
 the next line when a line ends with an operator or ``+`` or the next line starts with
 ``+`` or ``*``. Errors name the line and position.
@@ -28,7 +35,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .errors import SpecificationError
 
@@ -50,6 +57,26 @@ class Term:
     start: float | None = None
     data: str | None = None        # definition variable: data column name
     position: int = 0              # column of the term in its line (1-based)
+    # c(...) with one element per group: labels ("" none), values (None = NA, free)
+    group_labels: tuple[str, ...] | None = None
+    group_values: tuple[float | None, ...] | None = None
+    group_text: str = ""           # the c(...) modifier(s) as written, for messages
+
+    @property
+    def n_group_values(self) -> int | None:
+        """The number of elements of its per-group modifiers (None without one)."""
+        n = {len(v) for v in (self.group_labels, self.group_values) if v is not None}
+        return max(n) if n else None
+
+    def in_group(self, g: int) -> "Term":
+        """The term with group ``g``'s (0-based) element of its per-group modifiers."""
+        t = replace(self, group_labels=None, group_values=None, group_text="")
+        if self.group_labels is not None:
+            t.label = self.group_labels[g] or None
+        if self.group_values is not None:
+            v = self.group_values[g]
+            t.fixed, t.free_forced = (v, False) if v is not None else (None, True)
+        return t
 
 
 @dataclass
@@ -169,9 +196,8 @@ def _parse_modifier(mod: str, term: Term, line: int, pos: int) -> None:
     if m:
         kind, arg = m.group(1), m.group(2).strip()
         if kind == "c":
-            raise _err(
-                f"'c({arg})' gives one modifier per group; multiple-group models are not "
-                "supported yet", line, pos)
+            _parse_group_modifier(arg, term, line, pos)
+            return
         if kind == "start":
             v = _parse_number(arg)
             if v is None:
@@ -193,6 +219,39 @@ def _parse_modifier(mod: str, term: Term, line: int, pos: int) -> None:
         term.label = mod
         return
     raise _err(f"cannot read modifier '{mod}'", line, pos)
+
+
+def _parse_group_modifier(arg: str, term: Term, line: int, pos: int) -> None:
+    """``c(a, b)`` (labels) or ``c(1, NA)`` (values, NA free): one element per group. A
+    single element is the plain modifier."""
+    text = f"c({arg})"
+    items = [x.strip() for x, _ in _split_top(arg, ",")]
+    if any(not x for x in items):
+        raise _err(f"'{text}' has an empty element", line, pos)
+    if len(items) == 1:
+        _parse_modifier(items[0], term, line, pos)
+        return
+    values, labels = [], []
+    for x in items:
+        num = _parse_number(x)
+        if num is not None or x in ("NA", "na"):
+            values.append(num)
+            continue
+        name = x.strip("\"'")
+        if not _NAME_RE.match(name):
+            raise _err(f"'{x}' in '{text}' is not a label, a number or NA", line, pos)
+        labels.append(name)
+    if values and labels:
+        raise _err(f"'{text}' mixes labels with numbers or NA: give labels, c(a, b), or "
+                   "values, c(1, NA), and chain the two if both are needed "
+                   "(c(a, b)*c(1, NA)*x)", line, pos)
+    if any(v is not None and not math.isfinite(v) for v in values):
+        raise _err(f"'{text}': fixed values must be finite", line, pos)
+    if labels:
+        term.group_labels = tuple(labels)
+    else:
+        term.group_values = tuple(values)
+    term.group_text = f"{term.group_text}*{text}" if term.group_text else text
 
 
 def _parse_term(raw: str, offset: int, line: int, col0: int) -> Term:

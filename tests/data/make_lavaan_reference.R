@@ -182,3 +182,50 @@ cov_fit <- sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x
 write.csv(lavPredict(cov_fit), "lavaan_cov_factor_scores.csv", row.names = FALSE)
 write.csv(lavPredict(cov_fit, method = "Bartlett"), "lavaan_cov_bartlett_scores.csv",
           row.names = FALSE)
+# --- multiple groups: per-group modifiers c(...), defined parameters (:=, group 0),
+# Wald tests and MLR (sandwich SEs from every group's case scores, Yuan-Bentler test)
+mgdump <- function(fit, name, measures = FM) {
+  write.csv(parameterEstimates(fit, standardized = TRUE),
+            sprintf("lavaan_mg_%s_estimates.csv", name), row.names = FALSE)
+  fm <- fitMeasures(fit, measures)
+  write.csv(data.frame(measure = names(fm), value = as.numeric(fm)),
+            sprintf("lavaan_mg_%s_fit.csv", name), row.names = FALSE)
+}
+# a label per group overrides group.equal (x2, x3 differ; the other loadings are equal)
+MGL <- "visual =~ x1 + c(a1, a2)*x2 + c(b1, b2)*x3
+        textual =~ x4 + x5 + x6
+        speed =~ x7 + x8 + x9
+        d := a1 - a2
+        r := b1 / b2"
+mgl <- cfa(MGL, data = hs, group = "school", group.equal = "loadings")
+mgdump(mgl, "labels_metric")
+mgl_mlr <- cfa(MGL, data = hs, group = "school", group.equal = "loadings", estimator = "MLR")
+mgdump(mgl_mlr, "labels_metric_mlr", c(FM, SC))
+# one label in both groups (an equality), per-group labels of the latent variances
+mgdump(cfa("visual =~ x1 + c(a, a)*x2 + x3; textual =~ x4 + x5 + x6
+            speed =~ x7 + x8 + x9; textual ~~ c(v1, v2)*textual; vr := v2 / v1",
+           data = hs, group = "school"), "equal_labels")
+# values per group (NA free): visual scaled by its variance in the first group and by
+# its marker in the second; x5 a second marker in the first group; x8 fixed in both.
+# With equal loadings the free x1 (first group) and x5 (second) are constrained to the
+# other group's fixed 1
+MGF <- "visual =~ c(NA, 1)*x1 + x2 + x3
+        visual ~~ c(1, NA)*visual
+        textual =~ x4 + c(1, NA)*x5 + x6
+        speed =~ x7 + c(0.5, 0.5)*x8 + x9"
+mgdump(cfa(MGF, data = hs, group = "school"), "fixed_configural")
+mgdump(cfa(MGF, data = hs, group = "school", group.equal = "loadings"), "fixed_metric")
+wald <- function(f, est) do.call(rbind, lapply(c("a1 == a2", "a1 == a2; b1 == b2", "d == 0"),
+  function(k) {
+    w <- lavTestWald(f, constraints = k)
+    data.frame(estimator = est, constraints = k, stat = w$stat, df = w$df, pvalue = w$p.value)
+  }))
+write.csv(rbind(wald(mgl, "ML"), wald(mgl_mlr, "MLR")), "lavaan_mg_wald.csv", row.names = FALSE)
+# MLR metric invariance, complete data and FIML, and the scaled difference test
+mlr <- lapply(list(configural = "", metric = "loadings"), function(ge)
+  cfa(HS, data = hs, group = "school", group.equal = ge, estimator = "MLR"))
+mgdump(mlr$metric, "mlr_metric", c(FM, SC))
+mgdump(cfa(HS, data = hsm, group = "school", group.equal = "loadings", estimator = "MLR",
+           missing = "ml"), "mlr_fiml_metric", c(FM, SC))
+tab <- as.data.frame(anova(mlr$configural, mlr$metric))
+write.csv(cbind(model = names(mlr), tab), "lavaan_mg_anova_mlr.csv", row.names = FALSE)

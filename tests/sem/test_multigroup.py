@@ -81,8 +81,8 @@ def test_group_bad_input(hs):
         m.fit(hs, group="school", group_equal=("loading",))
     with pytest.raises(SpecificationError, match="group_equal needs group="):
         m.fit(hs, group_equal=("loadings",))
-    with pytest.raises(NotImplementedError, match="only se='standard'"):
-        m.fit(hs, group="school", se="robust")
+    with pytest.raises(NotImplementedError, match="se must be 'standard' or 'robust'"):
+        m.fit(hs, group="school", se="none")
     # one factor with two indicators is not identified (6 parameters, 5 moments per
     # group): the information is singular, and the fit says so
     with pytest.warns(UserWarning, match="may not be identified"):
@@ -94,23 +94,32 @@ def test_group_bad_input(hs):
         m.fit(small, group="school")
 
 
-def _match_lavaan(res, name, n_rows):
-    """Estimates (est, se, std.all) and fit measures of a multiple-group fit against
-    lavaan_review_<name>_{estimates,fit}.csv."""
-    ref = reference(f"lavaan_review_{name}_estimates.csv")
+FIT = ("npar", "chisq", "df", "baseline.chisq", "baseline.df", "cfi", "tli", "logl",
+       "unrestricted.logl", "aic", "bic", "rmsea", "srmr")
+SCALED = ("chisq.scaled", "pvalue.scaled", "chisq.scaling.factor",
+          "baseline.chisq.scaled", "baseline.chisq.scaling.factor", "cfi.scaled",
+          "tli.scaled", "rmsea.scaled", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled",
+          "rmsea.pvalue.scaled")
+
+
+def _match_lavaan(res, name, n_rows, measures=FIT, prefix="lavaan_review_",
+                  se_atol=2e-5):
+    """Estimates (est, se, std.all; defined parameters in group 0) and fit measures of
+    a multiple-group fit against <prefix><name>_{estimates,fit}.csv."""
+    ref = reference(f"{prefix}{name}_estimates.csv")
     ref["rhs"] = ref["rhs"].fillna("")
     est = res.estimates
     m = est.merge(ref, on=["lhs", "op", "rhs", "group"], suffixes=("", "_ref"),
                   validate="1:1")
     assert len(m) == len(est) == len(ref) == n_rows
     np.testing.assert_allclose(m["est"], m["est_ref"], atol=5e-5)
-    np.testing.assert_allclose(m["se"], m["se_ref"], atol=2e-5)
+    np.testing.assert_allclose(m["se"], m["se_ref"], atol=se_atol)
     np.testing.assert_allclose(m["std.all"], m["std.all_ref"], atol=5e-5)
-    fref = reference(f"lavaan_review_{name}_fit.csv").set_index("measure")["value"]
+    fref = reference(f"{prefix}{name}_fit.csv").set_index("measure")["value"]
     fm = res.fit_measures
-    for k in ("npar", "chisq", "df", "baseline.chisq", "baseline.df", "cfi", "tli",
-              "logl", "unrestricted.logl", "aic", "bic", "rmsea", "srmr"):
+    for k in measures:
         assert fm[k] == pytest.approx(fref[k], rel=1e-5, abs=1e-6), k
+    return m
 
 
 def test_std_lv_with_equal_loadings_frees_later_latent_variances(hs):
@@ -145,3 +154,137 @@ def test_fiml_drops_rows_missing_a_fixed_covariate(hs_missing):
             hs_missing, group="school", missing="ml", group_equal="loadings")
     assert res.group_nobs == [156.0, 144.0]
     _match_lavaan(res, "school_xmiss_fiml", 74)
+
+
+# -- per-group modifiers c(...), defined parameters, Wald tests ------------------------
+LABELS = """visual =~ x1 + c(a1, a2)*x2 + c(b1, b2)*x3
+            textual =~ x4 + x5 + x6
+            speed =~ x7 + x8 + x9
+            d := a1 - a2
+            r := b1 / b2"""
+FIXED = """visual =~ c(NA, 1)*x1 + x2 + x3
+           visual ~~ c(1, NA)*visual
+           textual =~ x4 + c(1, NA)*x5 + x6
+           speed =~ x7 + c(0.5, 0.5)*x8 + x9"""
+
+
+@pytest.fixture(scope="module")
+def labelled(hs):
+    return {se: Model(LABELS).fit(hs, group="school", group_equal="loadings", se=se)
+            for se in ("standard", "robust")}
+
+
+def test_labels_per_group_override_group_equal(labelled):
+    """c(a1, a2)*x2: a parameter per group, exempt from the equal loadings; the defined
+    parameters (a1 - a2, b1 / b2) in group 0 with delta-method SEs, as lavaan's."""
+    res = labelled["standard"]
+    m = _match_lavaan(res, "labels_metric", 74, prefix="lavaan_mg_")
+    d = m[m["op"] == ":="].set_index("lhs")
+    assert list(d.index) == ["d", "r"] and (d["group"] == 0).all()
+    assert d.loc["d", "est"] == pytest.approx(-0.340477, abs=1e-5)   # lavaan -0.340
+    lo = res.estimates[(res.estimates["op"] == "=~")].set_index(["rhs", "group"])
+    assert lo.loc[("x2", 1), "label"] == "a1" and lo.loc[("x2", 2), "label"] == "a2"
+    assert lo.loc[("x2", 1), "est"] != pytest.approx(lo.loc[("x2", 2), "est"], abs=0.1)
+    assert lo.loc[("x5", 1), "est"] == lo.loc[("x5", 2), "est"]          # still equal
+    assert res.fit_measures["df"] == 52 and "d" not in res.params.index
+    assert "Defined parameters:" in res.summary()
+
+
+def test_one_label_in_both_groups_and_labelled_variances(hs):
+    """c(a, a)*x2 is one loading in both groups; vr := v2 / v1 reads the latent
+    variances of the two groups."""
+    res = Model("""visual =~ x1 + c(a, a)*x2 + x3; textual =~ x4 + x5 + x6
+                   speed =~ x7 + x8 + x9; textual ~~ c(v1, v2)*textual
+                   vr := v2 / v1""").fit(hs, group="school")
+    m = _match_lavaan(res, "equal_labels", 73, prefix="lavaan_mg_")
+    assert m.loc[m["op"] == ":=", "est"].item() == pytest.approx(1.058403, abs=1e-5)
+    pt = res.pt
+    assert pt.loc[(pt["rhs"] == "x2") & (pt["op"] == "=~"), "free"].nunique() == 1
+
+
+@pytest.mark.parametrize("equal", ["", "loadings"])
+def test_values_per_group(hs, equal):
+    """c(NA, 1)*x1, c(1, NA)*visual, c(1, NA)*x5, c(0.5, 0.5)*x8: fixed where a number,
+    free where NA. With equal loadings, as lavaan's equality constraints, the loadings
+    free in one group (x1 in the first, x5 in the second) are fixed at the other
+    group's value."""
+    res = Model(FIXED).fit(hs, group="school", group_equal=equal)
+    _match_lavaan(res, f"fixed_{'metric' if equal else 'configural'}", 72,
+                  prefix="lavaan_mg_")
+    lo = res.estimates[res.estimates["op"] == "=~"].set_index(["rhs", "group"])
+    assert lo.loc[("x8", 1), "est"] == lo.loc[("x8", 2), "est"] == 0.5
+    assert (lo.loc[("x1", 2), "se"], lo.loc[("x5", 1), "se"]) == (0.0, 0.0)
+    assert (lo.loc[("x1", 1), "se"] == 0) == bool(equal)
+    assert (lo.loc[("x5", 2), "se"] == 0) == bool(equal)
+
+
+@pytest.mark.parametrize("se, estimator", [("standard", "ML"), ("robust", "MLR")])
+def test_wald_test_with_groups(labelled, se, estimator):
+    """lavTestWald on labels of both groups and on a defined parameter."""
+    ref = reference("lavaan_mg_wald.csv")
+    ref = ref[ref["estimator"] == estimator]
+    for r in ref.itertuples():
+        w = labelled[se].wald_test(r.constraints)
+        assert w["df"] == r.df and w["se"] == se
+        assert w["stat"] == pytest.approx(r.stat, rel=1e-4)
+        assert w["pvalue"] == pytest.approx(r.pvalue, rel=1e-4)
+
+
+def test_per_group_modifier_errors(hs):
+    with pytest.raises(SpecificationError, match=r"the modifier 'c\(a, b, c\)' of "
+                       r"'visual =~ x2' \(line 1\) has 3 elements, but the data have "
+                       "2 groups"):
+        Model("visual =~ x1 + c(a, b, c)*x2 + x3").fit(hs, group="school")
+    one = Model("visual =~ x1 + c(1, NA)*x2 + x3")        # a model for groups only
+    with pytest.raises(SpecificationError, match=r"'c\(1, NA\)' of 'visual =~ x2' "
+                       r"\(line 1\) gives 2 values, one per group, but the model is "
+                       "fitted to one group"):
+        one.fit(hs)
+    with pytest.raises(SpecificationError, match="label 'a' is used for a fixed and a "
+                       "free parameter"):
+        Model("visual =~ x1 + c(a, a)*c(1, NA)*x2 + x3").fit(hs, group="school")
+    with pytest.raises(SpecificationError, match="defined parameter 'q' uses 'a3'"):
+        Model(LABELS + "; q := a3 - a1").fit(hs, group="school")
+    with pytest.raises(SpecificationError, match=r"'visual =~ x2' equal across groups, "
+                       r"but it is fixed at different values \[1.0, 2.0\] in groups "
+                       r"\[1, 2\]"):
+        group_partable("visual =~ x1 + c(1, 2, NA)*x2 + x3", 3, ("loadings",))
+
+
+def test_labels_across_groups_in_constraints():
+    """== and := may use the labels of any group."""
+    pt, _ = group_partable("f =~ y1 + c(a, b)*y2 + y3\na == b\nd := a * 2", 2)
+    lo = pt[(pt["op"] == "=~") & (pt["rhs"] == "y2")]
+    assert lo["free"].nunique() == 1 and set(lo["label"]) == {"a"}
+    assert pt.loc[pt["op"] == ":=", "group"].tolist() == [0]
+
+
+# -- robust standard errors and the scaled test (lavaan's MLR) --------------------------
+@pytest.mark.parametrize("name", ["mlr_metric", "mlr_fiml_metric"])
+def test_robust_matches_lavaan_mlr(hs, hs_missing, name):
+    """Sandwich SEs from every group's case scores and the Yuan-Bentler scaled test
+    (its model trace from the whole fit, the unrestricted and baseline traces summed
+    over the groups), complete data and FIML."""
+    data, missing = (hs, "error") if name == "mlr_metric" else (hs_missing, "ml")
+    res = Model(HS_MODEL).fit(data, group="school", group_equal="loadings", se="robust",
+                              missing=missing)
+    assert res.information == "observed" and res.se_type == "robust"
+    _match_lavaan(res, name, 72, FIT + SCALED, prefix="lavaan_mg_")
+    assert "Scaled test statistic" in res.summary()
+
+
+def test_robust_defined_parameters(labelled):
+    _match_lavaan(labelled["robust"], "labels_metric_mlr", 74, FIT + SCALED,
+                  prefix="lavaan_mg_")
+
+
+def test_robust_invariance_test_matches_lavaan_anova(hs):
+    """The Satorra-Bentler scaled difference of configural and metric MLR fits."""
+    fits = {k: Model(HS_MODEL).fit(hs, group="school", group_equal=ge, se="robust")
+            for k, ge in (("configural", ()), ("metric", "loadings"))}
+    tab = lrt(**fits)
+    ref = reference("lavaan_mg_anova_mlr.csv").set_index("model")
+    assert list(tab.index) == list(ref.index)
+    for c in ("Df", "AIC", "BIC", "Chisq", "Chisq diff", "Df diff", "Pr(>Chisq)"):
+        np.testing.assert_allclose(tab[c].to_numpy(float), ref[c].to_numpy(float),
+                                   rtol=1e-5, atol=1e-5, err_msg=c)    # p: 1.4e-5 rel
