@@ -11,22 +11,39 @@ lavaan). As in lavaan:
   first group only;
 * under FIML with ``fixed_x``, rows missing a covariate are dropped (DataWarning);
 * a label (``a*x2``) names one parameter in all groups (an equality across groups);
+  per-group modifiers ``c(a1, a2)*x2`` give each group its label (``c(a, a)``: one
+  parameter) and ``c(1, NA)*x2`` its value (NA: free), one element per group;
 * ``group_equal`` makes a kind of parameter equal across groups: "loadings",
   "intercepts", "means" (latent), "residuals" (observed residual variances),
-  "residual.covariances", "lv.variances", "lv.covariances", "regressions".
+  "residual.covariances", "lv.variances", "lv.covariances", "regressions". A
+  parameter the user labels differently per group is exempt; one whose counterpart in
+  another group is fixed is fixed at that value (``sem.grouptable``);
+* defined parameters (``:=``) and ``==`` constraints use the labels of any group; the
+  defined ones come last in ``estimates`` with group 0 (delta-method SEs), and
+  ``wald_test`` is lavaan's ``lavTestWald``;
+* ``se="robust"`` (lavaan's ``estimator = "MLR"``): the sandwich I⁻¹ B I⁻¹ with the
+  observed information and B from every group's per-case scores (complete data and
+  FIML), and the Yuan–Bentler (Mplus) scaled test: c = [Σ_g tr(I₁g⁻¹ B₁g) −
+  tr(I⁻¹ B)] / df, the unrestricted (and baseline) traces summed over the groups
+  (``sem.scaled_test.group_scaling_factors``); ``sem.lrt`` then gives the
+  Satorra–Bentler scaled difference.
 
 The parameter table holds every group's rows (column ``group``, 1-based) with one
-global numbering of the free parameters; each group's RAM reads its entries of the
-global θ, and the log-likelihood is the sum of the groups' (``MultiGroupProblem``, a
-problem of the shared engine: the optimiser, the information matrices and their
-inversion are ``sem``'s own). Fit measures follow lavaan's multi-group definitions:
-χ², df and the baseline summed over groups, RMSEA and its interval scaled by √G,
-SRMR the groups' SRMR weighted by their sizes. Checked against lavaan 0.6.14 on the
-Holzinger–Swineford CFA by school: configural, metric and scalar invariance
-(``tests/sem/test_multigroup.py``).
+global numbering of the free parameters (``sem.grouptable``); each group's RAM reads
+its entries of the global θ, and the log-likelihood is the sum of the groups'
+(``MultiGroupProblem``, a problem of the shared engine: the optimiser, the
+information matrices and their inversion are ``sem``'s own). Fit measures follow
+lavaan's multi-group definitions: χ², df and the baseline summed over groups, RMSEA
+and its interval scaled by √G (the scaled RMSEA too), SRMR the groups' SRMR weighted by
+their sizes. Checked against lavaan 0.6.14 on the Holzinger–Swineford CFA by school
+(``tests/sem/test_multigroup.py``; ``tests/data/make_lavaan_reference.R``):
+configural, metric and scalar invariance and their anova, complete and FIML;
+per-group labels overriding equal loadings with defined parameters, ``c(a, a)``,
+values per group (configural and metric); ``lavTestWald`` (ML and MLR); MLR metric
+invariance (complete, FIML) and the MLR anova.
 
-Not (yet) supported with groups: defined parameters (``:=``), definition variables,
-per-group labels (``c(a, b)*x``), robust standard errors.
+Not (yet) supported with groups: definition variables, ``group.partial``, case
+weights, ``se="none"``, several starts, ``modindices``, factor scores, residuals.
 """
 from __future__ import annotations
 
