@@ -35,6 +35,11 @@ covariance that lavaan drops as unidentified but that is identified (``x4 ~~ x7`
 ``x4 ~ x1 + ageyr; x7 ~ x4``: freeing it lowers χ² by 1.52) gets its test (1.356).
 Every value the two share agrees to lavaan's printed digits (HS CFA, PD, an orthogonal
 CFA, FIML, a MIMIC model, a path model).
+
+With groups (``group_modification_indices``) every group has its own candidates, each
+freed in its group alone, scored on the likelihood summed over the groups (so with
+equal loadings a marker loading freed in one group is identified and tested, as
+lavaan's); checked against lavaan on HS by school (``tests/sem/test_multigroup.py``).
 """
 from __future__ import annotations
 
@@ -95,6 +100,71 @@ def _parsed_candidates(add: str, vars_) -> list[tuple[str, str, str]]:
     return out
 
 
+def _extend(pt: pd.DataFrame, vars_, cand, exo: np.ndarray, k0: int):
+    """The table ``pt`` (one group's rows, no ``:=``) with the candidates freed: fixed
+    rows in place, the others appended, numbered from ``k0 + 1``. Returns (the
+    extended table, the candidates (lhs, op, rhs), their indices into the extended θ,
+    the values of the new entries). An exogenous moment (``exo``, a free entry of θ
+    that lavaan holds fixed) is tested at its own index."""
+    pos = {_key(r.lhs, r.op, r.rhs): i for i, r in enumerate(pt.itertuples())}
+    ext = pt.copy()
+    rows, cidx, value = [], [], []
+    for lhs, op, rhs in dict.fromkeys(cand):
+        i = pos.get(_key(lhs, op, rhs))
+        k = k0 + len(value)
+        if i is not None:
+            r = pt.iloc[i]
+            if r["free"] > 0 and not exo[r["free"] - 1]:
+                continue                           # a free parameter of the model
+            lhs, rhs = r["lhs"], r["rhs"]          # the model's own orientation
+            if r["free"] > 0:                      # an exogenous moment: fixed in lavaan
+                rows.append((lhs, op, rhs))
+                cidx.append(int(r["free"]) - 1)
+                continue
+            value.append(float(r["ustart"]) if np.isfinite(r["ustart"]) else 0.0)
+            ext.loc[ext.index[i], ["free", "ustart"]] = [k + 1, np.nan]
+        else:
+            value.append(0.0)
+            ext.loc[len(pt) + 10_000 + k] = dict(
+                ext.iloc[0].to_dict(), lhs=lhs, op=op, rhs=rhs, user=0, label="",
+                free=k + 1, ustart=np.nan, exo=0, data="", start=np.nan)
+        rows.append((lhs, op, rhs))
+        cidx.append(k)
+    return ext.reset_index(drop=True), rows, cidx, value
+
+
+def _score_tests(prob, theta, data: dict, exo: np.ndarray, cidx, nobs: float):
+    """(MI, EPC) of the candidates ``cidx`` of the extended problem ``prob`` at
+    ``theta`` = (θ̂, candidate values); NaN for one not identified if freed."""
+    key = ("sem-modindices", prob.cache_key())
+    fns = cached_jit(key, lambda: lambda t, d: (jax.grad(prob.loglik)(t, d),
+                                                prob.expected_information(t, d)))
+    g, info = (np.asarray(a) for a in fns(jnp.asarray(theta),
+                                          {kk: jnp.asarray(v) for kk, v in data.items()}))
+    f = np.nonzero(~exo)[0]
+    c = np.asarray(cidx)
+    Ifc = info[np.ix_(f, c)]
+    V = np.diag(info)[c] - np.einsum("ij,ij->j", Ifc, np.linalg.solve(info[np.ix_(f, f)],
+                                                                     Ifc))
+    gc = g[c]
+    # lavaan's rule: a unit-information V below eps^(1/3) means the candidate is not
+    # identified if freed (a marker loading, a covariance equivalent to a regression)
+    ok = V / nobs >= np.finfo(float).eps ** (1 / 3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ok, gc ** 2 / V, np.nan), np.where(ok, gc / V, np.nan)
+
+
+def _finish(tab: pd.DataFrame, sort: bool, minimum: float) -> pd.DataFrame:
+    """Drop the candidates without a test (lavaan's na.remove), then ``minimum`` and
+    ``sort``."""
+    tab = tab[np.isfinite(tab["mi"])]
+    if minimum > 0:
+        tab = tab[tab["mi"] >= minimum]
+    if sort:
+        tab = tab.sort_values("mi", ascending=False, kind="stable")
+    return tab.reset_index(drop=True)
+
+
 def modification_indices(res, add: str | None = None, sort: bool = False,
                          minimum: float = 0.0) -> pd.DataFrame:
     """lavaan's ``modindices(fit)`` for ``SEMResults`` ``res`` (see the module)."""
@@ -108,82 +178,80 @@ def modification_indices(res, add: str | None = None, sort: bool = False,
     if add:
         cand += _parsed_candidates(add, vars_)
     k = int(pt["free"].max() or 0)
-    pos = {_key(r.lhs, r.op, r.rhs): i for i, r in enumerate(pt.itertuples())}
-    ext = pt[pt["op"] != ":="].copy()
     exo = ~np.asarray(spec.reported, bool)       # the covariates' moments (fixed_x)
-    rows, cidx, value, new = [], [], [], []
-    for lhs, op, rhs in dict.fromkeys(cand):
-        key = _key(lhs, op, rhs)
-        i = pos.get(key)
-        if i is not None:
-            r = pt.iloc[i]
-            if r["free"] > 0 and not exo[r["free"] - 1]:
-                continue                           # a free parameter of the model
-            lhs, rhs = r["lhs"], r["rhs"]          # the model's own orientation
-            if r["free"] > 0:                      # an exogenous moment: fixed in lavaan
-                rows.append((lhs, op, rhs))
-                cidx.append(int(r["free"]) - 1)
-                continue
-            value.append(float(r["ustart"]) if np.isfinite(r["ustart"]) else 0.0)
-            ext.loc[ext.index[i], ["free", "ustart"]] = [k + 1 + len(new), np.nan]
-        else:
-            value.append(0.0)
-            ext.loc[len(pt) + 10_000 + len(new)] = dict(
-                ext.iloc[0].to_dict(), lhs=lhs, op=op, rhs=rhs, user=0, label="",
-                free=k + 1 + len(new), ustart=np.nan, exo=0, data="", start=np.nan)
-        new.append(len(rows))
-        rows.append((lhs, op, rhs))
-        cidx.append(k + len(new) - 1)
+    ext, rows, cidx, value = _extend(pt[pt["op"] != ":="], vars_, cand, exo, k)
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
-    ext = ext.reset_index(drop=True)
     ram = RAM.from_partable(ext, vars_, spec.problem.meanstructure)
-    m = len(new)
+    m = len(value)
     prob = SEMProblem(ram, list(spec.names) + [f"mi{j}" for j in range(m)],
                       np.zeros(k + m, bool), meanstructure=spec.problem.meanstructure,
                       has_defvars=False)
-    theta = jnp.asarray(np.r_[res.theta, value])
-    data = {kk: jnp.asarray(v) for kk, v in res._summary.items()}
-    key = ("sem-modindices", prob.cache_key())
-    fns = cached_jit(key, lambda: lambda t, d: (jax.grad(prob.loglik)(t, d),
-                                                prob.expected_information(t, d)))
-    g, info = (np.asarray(a) for a in fns(theta, data))
-    f = np.nonzero(~exo)[0]
-    c = np.asarray(cidx)
-    Ifc = info[np.ix_(f, c)]
-    V = np.diag(info)[c] - np.einsum("ij,ij->j", Ifc, np.linalg.solve(info[np.ix_(f, f)],
-                                                                     Ifc))
-    gc = g[c]
-    # lavaan's rule: a unit-information V below eps^(1/3) means the candidate is not
-    # identified if freed (a marker loading, a covariance equivalent to a regression)
-    ok = V / res.nobs >= np.finfo(float).eps ** (1 / 3)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mi = np.where(ok, gc ** 2 / V, np.nan)
-        epc = np.where(ok, gc / V, np.nan)
+    mi, epc = _score_tests(prob, np.r_[res.theta, value], res._summary, exo, cidx,
+                           res.nobs)
     tab = pd.DataFrame(rows, columns=["lhs", "op", "rhs"])
     tab["mi"], tab["epc"] = mi, epc
-    # a candidate that would leave the model unidentified has no test (V = 0):
-    # dropped, as lavaan's na.remove
-    tab = tab[np.isfinite(mi)].reset_index(drop=True)
-    _standardize(tab, res, spec)
-    tab = tab[COLUMNS]
-    if minimum > 0:
-        tab = tab[tab["mi"] >= minimum]
-    if sort:
-        tab = tab.sort_values("mi", ascending=False, kind="stable")
-    return tab.reset_index(drop=True)
-
-
-def _standardize(tab: pd.DataFrame, res, spec) -> None:
-    """sepc.lv, sepc.all, sepc.nox of each EPC with the fitted model's variances."""
     C, _ = res._implied_all()
     _, S, _ = spec.ram.matrices(jnp.asarray(res.theta))
+    _standardize(tab, C, S, spec.ram.names, vars_)
+    return _finish(tab[COLUMNS], sort, minimum)
+
+
+def group_modification_indices(res, add: str | None = None, sort: bool = False,
+                               minimum: float = 0.0) -> pd.DataFrame:
+    """``modindices`` of a multiple-group fit (``MultiGroupResults``): every group's
+    candidates (as one group's, each freed in its group alone), scored on the summed
+    likelihood of all groups; a column ``group``. Equality constraints across groups
+    are not candidates (lavaan's ``lavTestScore`` tests those)."""
+    from .multigroup import MultiGroupProblem
+
+    pt, vars_ = res.pt[res.pt["op"] != ":="], res.spec.vars
+    k = len(res.theta)
+    exo = np.zeros(k, bool)
+    exo[pt.loc[(pt["free"] > 0) & (pt["exo"] == 1), "free"].to_numpy() - 1] = True
+    exts, rows, cidx, value, groups = [], [], [], [], []
+    for g in range(len(res.groups)):
+        pg = pt[pt["group"] == g + 1].reset_index(drop=True)
+        cand = _default_candidates(pg, vars_)
+        if add:
+            cand += _parsed_candidates(add, vars_)
+        ext, r, c, v = _extend(pg, vars_, cand, exo, k + len(value))
+        exts.append(ext)
+        rows += r
+        cidx += c
+        value += v
+        groups += [g + 1] * len(r)
+    if not rows:
+        return pd.DataFrame(columns=COLUMNS[:3] + ["group"] + COLUMNS[3:])
+    names = list(res.problem.param_names) + [f"mi{j}" for j in range(len(value))]
+    zero = np.zeros(len(names), bool)
+    prob = MultiGroupProblem([SEMProblem(RAM.from_partable(e, vars_, True), names, zero,
+                                         meanstructure=True, has_defvars=False)
+                              for e in exts], names)
+    summ = prob.summarize(res.data)
+    mi, epc = _score_tests(prob, np.r_[res.theta, value], summ, exo, cidx, res.nobs)
+    tab = pd.DataFrame(rows, columns=["lhs", "op", "rhs"])
+    tab["group"], tab["mi"], tab["epc"] = groups, mi, epc
+    th = jnp.asarray(res.theta)
+    parts = []
+    for g, ram in enumerate(res._rams):
+        part = tab[tab["group"] == g + 1].copy()
+        C, _ = ram.implied_all(th)
+        _, S, _ = ram.matrices(th)
+        _standardize(part, C, S, ram.names, vars_)
+        parts.append(part)
+    return _finish(pd.concat(parts)[COLUMNS[:3] + ["group"] + COLUMNS[3:]], sort, minimum)
+
+
+def _standardize(tab: pd.DataFrame, C, S, names, vars_) -> None:
+    """sepc.lv, sepc.all, sepc.nox of each EPC with the fitted model's variances (C the
+    implied covariances of all variables ``names``, S the (residual) covariances)."""
     C, S = np.asarray(C), np.asarray(S)
-    idx = {v: i for i, v in enumerate(spec.ram.names)}
+    idx = {v: i for i, v in enumerate(names)}
     sd = np.sqrt(np.maximum(np.diag(C), 0.0))
     psi = np.diag(S)
-    lv = set(spec.vars.lv)
-    ox = set(spec.vars.ov_x) | set(spec.vars.ov_x_free)     # free ones too, as lavaan
+    lv = set(vars_.lv)
+    ox = set(vars_.ov_x) | set(vars_.ov_x_free)     # free ones too, as lavaan
     out = {"sepc.lv": [], "sepc.all": [], "sepc.nox": []}
     for r in tab.itertuples():
         a, b, e = idx[r.lhs], idx[r.rhs], r.epc

@@ -26,7 +26,9 @@ lavaan). As in lavaan:
   FIML), and the Yuan–Bentler (Mplus) scaled test: c = [Σ_g tr(I₁g⁻¹ B₁g) −
   tr(I⁻¹ B)] / df, the unrestricted (and baseline) traces summed over the groups
   (``sem.scaled_test.group_scaling_factors``); ``sem.lrt`` then gives the
-  Satorra–Bentler scaled difference.
+  Satorra–Bentler scaled difference;
+* ``modindices()``: every group's candidates, each freed in its group alone, scored on
+  the summed likelihood (``sem.modindices.group_modification_indices``).
 
 The parameter table holds every group's rows (column ``group``, 1-based) with one
 global numbering of the free parameters (``sem.grouptable``); each group's RAM reads
@@ -40,10 +42,12 @@ their sizes. Checked against lavaan 0.6.14 on the Holzinger–Swineford CFA by s
 configural, metric and scalar invariance and their anova, complete and FIML;
 per-group labels overriding equal loadings with defined parameters, ``c(a, a)``,
 values per group (configural and metric); ``lavTestWald`` (ML and MLR); MLR metric
-invariance (complete, FIML) and the MLR anova.
+invariance (complete, FIML) and the MLR anova; modification indices (metric, and
+configural under FIML).
 
 Not (yet) supported with groups: definition variables, ``group.partial``, case
-weights, ``se="none"``, several starts, ``modindices``, factor scores, residuals.
+weights, ``se="none"``, several starts, factor scores, residuals, R², the standardized
+solution's SEs.
 """
 from __future__ import annotations
 
@@ -322,6 +326,14 @@ class MultiGroupResults:
         from .compare import wald_test
 
         return wald_test(self, constraints)
+
+    def modindices(self, add: str | None = None, sort: bool = False,
+                   minimum: float = 0.0) -> pd.DataFrame:
+        """lavaan's ``modindices``: every group's candidates with a ``group`` column
+        (``sem.modindices.group_modification_indices``)."""
+        from .modindices import group_modification_indices
+
+        return group_modification_indices(self, add=add, sort=sort, minimum=minimum)
 
     def summary(self) -> str:
         """Print (and return) the fit and each group's estimates, as lavaan's summary

@@ -229,3 +229,9 @@ mgdump(cfa(HS, data = hsm, group = "school", group.equal = "loadings", estimator
            missing = "ml"), "mlr_fiml_metric", c(FM, SC))
 tab <- as.data.frame(anova(mlr$configural, mlr$metric))
 write.csv(cbind(model = names(mlr), tab), "lavaan_mg_anova_mlr.csv", row.names = FALSE)
+# modification indices of multiple-group fits (a candidate per group; the marker
+# loadings are identified when the other loadings are equal)
+write.csv(modindices(cfa(HS, data = hs, group = "school", group.equal = "loadings")),
+          "lavaan_mg_metric_modindices.csv", row.names = FALSE)
+write.csv(modindices(cfa(HS, data = hsm, group = "school", missing = "ml")),
+          "lavaan_mg_fiml_configural_modindices.csv", row.names = FALSE)
