@@ -7,9 +7,10 @@ Which rows share a parameter follows lavaan's ``lav_partable_labels``: every row
 key, ``lhs op rhs`` with ``.g<group>`` after the first group; ``group_equal`` gives a
 kind of parameter in later groups the first group's key; a user label replaces the key
 (so a label names one parameter in all groups, ``c(a1, a2)`` two, and a label
-overrides ``group_equal``). Rows with one key are one parameter. As lavaan's equality
-constraints, a ``group_equal`` key that holds a fixed row fixes its free rows at that
-value (``c(1, NA)*x`` with equal loadings fixes the loading at 1 in both groups).
+overrides ``group_equal``, as ``group_partial`` does, lavaan's ``group.partial``). Rows
+with one key are one parameter. As lavaan's equality constraints, a ``group_equal`` key
+that holds a fixed row fixes its free rows at that value (``c(1, NA)*x`` with equal
+loadings fixes the loading at 1 in both groups).
 
 Beside them, lavaan's defaults for groups (``lav_partable_flat``), on the rows the user
 did not write: with equal intercepts (and no equal ``means``) the latent means are free
@@ -26,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import SpecificationError
-from .partable import (_apply_equalities, _number_free, _variables, append_defined,
-                       check_group_values, default_rows, split_statements)
+from .partable import (_apply_equalities, _key, _number_free, _variables,
+                       append_defined, check_group_values, default_rows, split_statements)
 from .syntax import parse
 
 GROUP_EQUAL = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
@@ -50,13 +51,16 @@ def _kind(op: str, lhs: str, rhs: str, lv: set) -> str | None:
     return None
 
 
-def group_partable(syntax: str, n_groups: int, group_equal=(), *, std_lv: bool = False,
-                   orthogonal: bool = False, fixed_x: bool = True):
+def group_partable(syntax: str, n_groups: int, group_equal=(), group_partial=(), *,
+                   std_lv: bool = False, orthogonal: bool = False, fixed_x: bool = True):
     """The multiple-group parameter table (every group's rows, column ``group``; the
-    ``:=`` rows with group 0) and the variables."""
+    ``:=`` rows with group 0) and the variables. ``group_partial``: parameters
+    ("lhs op rhs") exempt from ``group_equal``."""
     bad = sorted(set(group_equal) - set(GROUP_EQUAL))
     if bad:
         raise SpecificationError(f"group_equal may contain {list(GROUP_EQUAL)}, not {bad}")
+    if isinstance(group_partial, str):
+        group_partial = (group_partial,)
     stmts = parse(syntax)
     check_group_values(stmts, n_groups)
     vars_ = _variables(stmts, fixed_x)
@@ -85,7 +89,8 @@ def group_partable(syntax: str, n_groups: int, group_equal=(), *, std_lv: bool =
         parts.append(p)
     pt = pd.concat(parts, ignore_index=True)
     _apply_equalities(pt, equalities)
-    keys = _equality_keys(pt, equal, lv, set(vars_.ov_x_free))
+    keys = _equality_keys(pt, equal, lv, set(vars_.ov_x_free),
+                          _partial(pt, group_partial))
     _fix_equal_to_fixed(pt, keys)
     pt = _number_free(pt, keys)
     group = pt.pop("group")
@@ -94,16 +99,33 @@ def group_partable(syntax: str, n_groups: int, group_equal=(), *, std_lv: bool =
     return append_defined(pt, defined), vars_
 
 
-def _equality_keys(pt: pd.DataFrame, equal: set, lv: set, x_free: set) -> list[str]:
+def _partial(pt: pd.DataFrame, group_partial) -> set:
+    """The row keys (``partable._key``) of the ``group_partial`` parameters, "lhs op
+    rhs" with or without blanks (a covariance in either order)."""
+    text = {"".join(str(p).split()) for p in group_partial}
+    rows = {f"{r.lhs}{r.op}{r.rhs}": _key(r.lhs, r.op, r.rhs) for r in pt.itertuples()}
+    rows.update({f"{r.rhs}~~{r.lhs}": _key(r.lhs, r.op, r.rhs)
+                 for r in pt[pt["op"] == "~~"].itertuples()})
+    unknown = sorted(text - set(rows))
+    if unknown:
+        raise SpecificationError(
+            f"group_partial names {unknown}, which are not parameters of the model; write "
+            "them as lhs op rhs, e.g. 'x3 ~ 1', 'visual =~ x2', 'x1 ~~ x4'")
+    return {rows[t] for t in text}
+
+
+def _equality_keys(pt: pd.DataFrame, equal: set, lv: set, x_free: set,
+                   partial: set = frozenset()) -> list[str]:
     """lavaan's ``lav_partable_labels``: rows with one key are one parameter. The
-    exogenous covariates' rows (fixed or free) are no intercepts or residuals."""
+    exogenous covariates' rows (fixed or free) are no intercepts or residuals; the
+    ``partial`` rows (``_key``) are exempt from ``equal``."""
     keys = []
     for r in pt.itertuples():
         base = f"{r.lhs}{r.op}{r.rhs}"
         kind = _kind(r.op, r.lhs, r.rhs, lv)
         shared = r.group == 1 or (kind in equal and not r.exo and not (
             kind in ("intercepts", "residuals", "residual.covariances")
-            and r.lhs in x_free))
+            and r.lhs in x_free) and _key(r.lhs, r.op, r.rhs) not in partial)
         keys.append(r.label or (base if shared else f"{base}.g{r.group}"))
     return keys
 

@@ -271,7 +271,7 @@ class Model:
     def fit(self, data: pd.DataFrame, *, missing: str = "error", information=None,
             se: str = "standard", n_starts: int = 1, seed=0, max_iter: int = 2000,
             weights=None, start=None, warn: bool = True, group: str | None = None,
-            group_equal=()):
+            group_equal=(), group_partial=()):
         """Fit by maximum likelihood; returns ``SEMResults``.
 
         Parameters
@@ -296,6 +296,8 @@ class Model:
         group, group_equal : the column whose values define groups, and the kinds of
             parameters equal across them (lavaan's ``group`` and ``group.equal``;
             ``sem.multigroup``); returns a ``MultiGroupResults``.
+        group_partial : parameters exempt from ``group_equal``, as lavaan's
+            ``group.partial``: "lhs op rhs" such as "x3 ~ 1" or "visual =~ x2".
         """
         from .results import SEMResults
 
@@ -307,8 +309,9 @@ class Model:
             if weights is not None or start is not None or n_starts > 1:
                 raise NotImplementedError("with group=: no weights, one start and the "
                                           "default start values")
-            res = fit_groups(self, data, group, group_equal, missing=missing,
-                             information=information, se=se, max_iter=max_iter)
+            res = fit_groups(self, data, group, group_equal, group_partial,
+                             missing=missing, information=information, se=se,
+                             max_iter=max_iter)
             if warn and not res.converged:
                 warnings.warn("the optimizer did not converge", ConvergenceWarning,
                               stacklevel=2)
@@ -316,8 +319,9 @@ class Model:
                 warnings.warn("the information matrix is singular, so the model may not "
                               "be identified in some group", UserWarning, stacklevel=2)
             return res
-        if group_equal:
-            raise SpecificationError("group_equal needs group= (the column of the groups)")
+        if group_equal or group_partial:
+            raise SpecificationError("group_equal and group_partial need group= (the "
+                                     "column of the groups)")
         spec = self._spec(self._use_means(missing))
         ox = spec.vars.ov_x
         data, weights, dropped = _complete_on_covariates(ox, data, weights, missing)

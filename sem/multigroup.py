@@ -16,8 +16,10 @@ lavaan). As in lavaan:
 * ``group_equal`` makes a kind of parameter equal across groups: "loadings",
   "intercepts", "means" (latent), "residuals" (observed residual variances),
   "residual.covariances", "lv.variances", "lv.covariances", "regressions". A
-  parameter the user labels differently per group is exempt; one whose counterpart in
-  another group is fixed is fixed at that value (``sem.grouptable``);
+  parameter the user labels differently per group is exempt, and so are those named
+  in ``group_partial`` (lavaan's ``group.partial``: ``("x3 ~ 1", "visual =~ x2")``);
+  one whose counterpart in another group is fixed is fixed at that value
+  (``sem.grouptable``);
 * defined parameters (``:=``) and ``==`` constraints use the labels of any group; the
   defined ones come last in ``estimates`` with group 0 (delta-method SEs), and
   ``wald_test`` is lavaan's ``lavTestWald``;
@@ -41,12 +43,12 @@ their sizes. Checked against lavaan 0.6.14 on the Holzinger–Swineford CFA by s
 (``tests/sem/test_multigroup.py``; ``tests/data/make_lavaan_reference.R``):
 configural, metric and scalar invariance and their anova, complete and FIML;
 per-group labels overriding equal loadings with defined parameters, ``c(a, a)``,
-values per group (configural and metric); ``lavTestWald`` (ML and MLR); MLR metric
+values per group (configural and metric); partial scalar invariance
+(``group_partial``); ``lavTestWald`` (ML and MLR); MLR metric
 invariance (complete, FIML) and the MLR anova; modification indices (metric, and
 configural under FIML).
 
-Not (yet) supported with groups: definition variables, ``group.partial``, case
-weights, ``se="none"``, several starts, factor scores, residuals, R², the standardized
+Not (yet) supported with groups: definition variables, case weights, ``se="none"``, several starts, factor scores, residuals, R², the standardized
 solution's SEs.
 """
 from __future__ import annotations
@@ -122,7 +124,7 @@ class MultiGroupProblem:
                    for g, p in enumerate(self.problems))
 
 
-def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), *,
+def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_partial=(), *,
                missing: str = "error", information=None, se: str = "standard",
                max_iter: int = 2000):
     """``Model.fit(data, group=...)``: see the module."""
@@ -143,7 +145,8 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), *,
                         "without group= instead")
     if isinstance(group_equal, str):       # one kind; "" none, as lavaan's
         group_equal = (group_equal,) if group_equal else ()
-    pt, vars_ = group_partable(model.syntax, len(labels), group_equal, **model.options)
+    pt, vars_ = group_partable(model.syntax, len(labels), group_equal, group_partial,
+                               **model.options)
     ov = list(vars_.ov)
     # FIML with fixed_x: rows missing a covariate are dropped, with a DataWarning, as
     # in one group (and lavaan: the likelihood is conditional on the covariates)

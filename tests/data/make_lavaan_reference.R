@@ -235,3 +235,6 @@ write.csv(modindices(cfa(HS, data = hs, group = "school", group.equal = "loading
           "lavaan_mg_metric_modindices.csv", row.names = FALSE)
 write.csv(modindices(cfa(HS, data = hsm, group = "school", missing = "ml")),
           "lavaan_mg_fiml_configural_modindices.csv", row.names = FALSE)
+# partial scalar invariance: the intercepts of x3 and x7 exempt from group.equal
+mgdump(cfa(HS, data = hs, group = "school", group.equal = c("loadings", "intercepts"),
+           group.partial = c("x3~1", "x7~1")), "partial_scalar")

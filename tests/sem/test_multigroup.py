@@ -79,7 +79,7 @@ def test_group_bad_input(hs):
         m.fit(hs.assign(school=hs["school"].where(hs.index > 1)), group="school")
     with pytest.raises(SpecificationError, match="group_equal may contain"):
         m.fit(hs, group="school", group_equal=("loading",))
-    with pytest.raises(SpecificationError, match="group_equal needs group="):
+    with pytest.raises(SpecificationError, match="group_equal and group_partial need"):
         m.fit(hs, group_equal=("loadings",))
     with pytest.raises(NotImplementedError, match="se must be 'standard' or 'robust'"):
         m.fit(hs, group="school", se="none")
@@ -324,3 +324,19 @@ def test_modindices_sort_minimum_add(fits):
     assert len(extra[(extra["op"] == "~") & (extra["lhs"] == "x9")]) == 2   # each group
     with pytest.raises(SpecificationError, match="does not have"):
         res.modindices(add="x9 ~ zz")
+
+
+def test_group_partial_matches_lavaan(hs):
+    """group_partial (lavaan's group.partial) exempts parameters from group_equal:
+    partial scalar invariance with the intercepts of x3 and x7 free in each group."""
+    res = Model(HS_MODEL).fit(hs, group="school", group_equal=("loadings", "intercepts"),
+                              group_partial=("x3 ~ 1", "x7~1"))
+    _match_lavaan(res, "partial_scalar", 72, prefix="lavaan_mg_")
+    icpt = res.pt[res.pt["op"] == "~1"].groupby("lhs")["free"].nunique()
+    assert icpt[["x3", "x7"]].tolist() == [2, 2] and icpt["x1"] == 1
+    with pytest.raises(SpecificationError, match=r"group_partial names \['x3~~x10'\]"):
+        Model(HS_MODEL).fit(hs, group="school", group_equal="loadings",
+                            group_partial="x3 ~~ x10")
+    with pytest.raises(SpecificationError, match="group_equal and group_partial need "
+                       "group="):
+        Model(HS_MODEL).fit(hs, group_partial="x3 ~ 1")
