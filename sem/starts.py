@@ -12,6 +12,8 @@
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
@@ -81,9 +83,11 @@ def _centred_moments(Y: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def table_rows(pt: pd.DataFrame) -> list:
-    """The table's rows (without defined parameters) as tuples, computed once per model:
-    ``fit_many`` needs start values for every data set."""
-    return [r for r in pt.itertuples() if r.op != ":="]
+    """The table's rows (without defined parameters) as records with attributes,
+    computed once per model: ``fit_many`` needs start values for every data set.
+    ``SimpleNamespace``, not ``itertuples``' rows, whose class pandas makes on the fly
+    and ``pickle`` cannot find (a fitted model and its results pickle)."""
+    return [SimpleNamespace(**r) for r in pt.to_dict("records") if r["op"] != ":="]
 
 
 def nanmedian_rows(a: np.ndarray) -> np.ndarray:

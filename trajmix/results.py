@@ -39,8 +39,19 @@ class GrowthMixtureResults:
         self._rows = report_spec(model.layout, model.curve, dict(
             experts=model.experts, gating=model.gating, tvc=model._tvc_names(),
             outcome="y"))
-        self._g = report_function(model.layout, model.curve, problem.class_prior)
         self._vcov(info)
+
+    @cached_property
+    def _g(self):
+        """g(θ, data): the reported parameters (``trajmix.report``)."""
+        return report_function(self.model.layout, self.model.curve,
+                               self.problem.class_prior)
+
+    def __getstate__(self):
+        # ``_g`` is a closure, which pickle cannot store; it is rebuilt on first use
+        state = dict(self.__dict__)
+        state.pop("_g", None)
+        return state
 
     # -- inference ------------------------------------------------------------------
     def _vcov(self, info):
