@@ -11,7 +11,9 @@ from .compare import lrt
 from .model import Model
 from .partable import build_partable
 from .results import SEMResults
+from .sample_stats import cor2cov, get_cov
 
-__all__ = ["Model", "SEMResults", "lrt", "build_partable", "SpecificationError", "DataError",
-           "ConvergenceWarning", "BoundaryWarning", "DataWarning"]
+__all__ = ["Model", "SEMResults", "lrt", "build_partable", "get_cov", "cor2cov",
+           "SpecificationError", "DataError", "ConvergenceWarning", "BoundaryWarning",
+           "DataWarning"]
 __version__ = "0.1.0"

@@ -149,7 +149,12 @@ class Model:
         self._specs: dict[bool, _Spec] = {}
         # parse now: syntax errors surface at construction (a model with per-group
         # modifiers c(...) has no one-group table: fit it with group=)
-        if not any(t.n_group_values for s in parse(model) for t in s.terms):
+        stmts = parse(model)
+        # as lavaan, an intercept or mean in the syntax (``x ~ 1``) switches the mean
+        # structure on unless ``meanstructure=False`` is given
+        self._intercepts = any(s.op == "~" and any(t.var == "1" for t in s.terms)
+                               for s in stmts)
+        if not any(t.n_group_values for s in stmts for t in s.terms):
             self.partable
 
     # -- specification --------------------------------------------------------------
@@ -178,22 +183,22 @@ class Model:
     @cached_property
     def partable(self) -> pd.DataFrame:
         """The parameter table (without a mean structure unless requested)."""
-        return self._spec(bool(self.meanstructure)).pt.copy()
+        return self._spec(self._use_means("error")).pt.copy()
 
     @property
     def observed(self) -> tuple[str, ...]:
-        return self._spec(bool(self.meanstructure)).vars.ov
+        return self._spec(self._use_means("error")).vars.ov
 
     @property
     def latent(self) -> tuple[str, ...]:
-        return self._spec(bool(self.meanstructure)).vars.lv
+        return self._spec(self._use_means("error")).vars.lv
 
     def _use_means(self, missing: str) -> bool:
         if self.meanstructure is not None:
             if missing == "ml" and not self.meanstructure:
                 raise SpecificationError("missing='ml' needs meanstructure=True")
             return self.meanstructure
-        return missing == "ml"
+        return missing == "ml" or self._intercepts
 
     # -- data -----------------------------------------------------------------------
     def prepare(self, data: pd.DataFrame, *, missing: str = "error", weights=None):
@@ -268,16 +273,26 @@ class Model:
         spec.identified = not spec.vars.data_cols
 
     # -- fitting --------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame, *, missing: str = "error", information=None,
-            se: str = "standard", n_starts: int = 1, seed=0, max_iter: int = 2000,
-            weights=None, start=None, warn: bool = True, group: str | None = None,
-            group_equal=(), group_partial=()):
+    def fit(self, data: pd.DataFrame | None = None, *, missing: str = "error",
+            information=None, se: str = "standard", n_starts: int = 1, seed=0,
+            max_iter: int = 2000, weights=None, start=None, warn: bool = True,
+            group: str | None = None, group_equal=(), group_partial=(),
+            sample_cov: pd.DataFrame | None = None, sample_mean: pd.Series | None = None,
+            sample_nobs: int | None = None, sample_cov_rescale: bool = True):
         """Fit by maximum likelihood; returns ``SEMResults``.
 
         Parameters
         ----------
         data : a DataFrame with a column for every observed variable of the model
-            (other columns are ignored).
+            (other columns are ignored); or None with ``sample_cov``.
+        sample_cov, sample_mean, sample_nobs : fit from summary statistics instead of
+            data, as lavaan's ``sample.cov``, ``sample.mean``, ``sample.nobs``: a
+            covariance matrix (a DataFrame labelled by the variables; ``sem.get_cov``
+            reads a lower triangle), the means (a Series; needed by a model with a
+            mean structure) and N. The covariance is taken as the unbiased one and
+            rescaled by (N − 1)/N (``sample_cov_rescale=False``: as the ML one). Robust
+            standard errors and factor scores need the data and are refused
+            (``sem.sample_stats``).
         missing : "error" (default: any missing value is an error), "ml" (FIML) or
             "listwise".
         information : "expected" (lavaan's default for complete data) or "observed"
@@ -306,6 +321,9 @@ class Model:
         if group is not None:
             from .multigroup import fit_groups
 
+            if any(v is not None for v in (sample_cov, sample_mean, sample_nobs)):
+                raise NotImplementedError("multiple groups from summary statistics: "
+                                          "fit each group's data with group=")
             if weights is not None or start is not None or n_starts > 1:
                 raise NotImplementedError("with group=: no weights, one start and the "
                                           "default start values")
@@ -322,7 +340,18 @@ class Model:
         if group_equal or group_partial:
             raise SpecificationError("group_equal and group_partial need group= (the "
                                      "column of the groups)")
-        spec = self._spec(self._use_means(missing))
+        moments = (sample_cov, sample_mean, sample_nobs)
+        from_moments = any(v is not None for v in moments)
+        # as lavaan, sample means switch the mean structure on (unless it is off)
+        means = self._use_means(missing) or (sample_mean is not None
+                                             and self.meanstructure is None)
+        spec = self._spec(means)
+        if from_moments:
+            data = self._moments_data(spec, data, *moments, rescale=sample_cov_rescale,
+                                      missing=missing, se=se, weights=weights)
+        elif not isinstance(data, pd.DataFrame):
+            raise DataError("data must be a DataFrame (or give sample_cov and "
+                            f"sample_nobs), got {type(data).__name__}")
         ox = spec.vars.ov_x
         data, weights, dropped = _complete_on_covariates(ox, data, weights, missing)
         _warn_dropped([dropped], ox)
@@ -341,9 +370,34 @@ class Model:
         opt = maximize(spec.problem, work, starts, max_iter=max_iter)
         res = SEMResults(self, spec, d, opt, information=information, se=se,
                          missing=missing, summary=work)
+        res.from_moments = from_moments
         if warn:
             res._warn()
         return res
+
+    def _moments_data(self, spec, data, cov, mean, nobs, *, rescale, missing, se,
+                      weights):
+        """``fit`` from summary statistics: the data set of ``nobs`` cases with
+        exactly those moments (``sem.sample_stats``), after the checks."""
+        from .sample_stats import check_moments, moments_frame
+
+        if data is not None:
+            raise SpecificationError("give data or sample_cov (with sample_nobs), not both")
+        if cov is None or nobs is None:
+            raise SpecificationError("fitting from summary statistics needs sample_cov "
+                                     "and sample_nobs")
+        if missing == "ml" or weights is not None or se == "robust":
+            raise SpecificationError(
+                "from summary statistics there are no cases: missing='ml', case weights "
+                "and se='robust' need the data")
+        if spec.vars.data_cols:
+            raise SpecificationError("definition variables need the data, not sample_cov")
+        if spec.problem.meanstructure and mean is None:
+            raise SpecificationError("the model has a mean structure (intercepts, or "
+                                     "meanstructure=True): give sample_mean as well")
+        S, m, N = check_moments(cov, mean, nobs, list(spec.vars.ov))
+        return moments_frame(S, m if spec.problem.meanstructure else None, N,
+                             list(spec.vars.ov), rescale=rescale)
 
     def fit_many(self, datasets, *, missing: str = "error", information=None,
                  se: str = "standard", n_starts: int = 1, seed=0, max_iter: int = 2000,

@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import fit_measures as _fm
 from .defined import defined_estimates
-from .errors import BoundaryWarning, ConvergenceWarning, SpecificationError
+from .errors import BoundaryWarning, ConvergenceWarning, DataError, SpecificationError
 from .estimation import apply_in_chunks, cached_jit, compiled
 from .inference import (delta_method, intervals, invert_information,
                         invert_information_many, sandwich, wald_table)
@@ -83,6 +83,9 @@ def _no_cov(k: int) -> np.ndarray:
 
 class SEMResults:
     """Results of ``Model.fit`` (statsmodels-like attributes, lavaan-like tables)."""
+
+    #: fitted from summary statistics (``sample_cov``): there are no cases to score
+    from_moments = False
 
     def __init__(self, model, spec, data, opt, *, information=None, se="standard",
                  missing="error", info=None, inverted=None, level=0.95, summary=None,
@@ -415,6 +418,9 @@ class SEMResults:
         spec = self.spec
         if spec.problem.has_defvars:
             raise NotImplementedError("factor scores with definition variables")
+        if data is None and self.from_moments:
+            raise DataError("this fit is from summary statistics (sample_cov), which "
+                            "have no cases to score: give predict(data)")
         if method not in ("regression", "Bartlett"):
             raise ValueError(f"method must be 'regression' or 'Bartlett', got {method!r}")
         if not spec.vars.lv:

@@ -238,3 +238,27 @@ write.csv(modindices(cfa(HS, data = hsm, group = "school", missing = "ml")),
 # partial scalar invariance: the intercepts of x3 and x7 exempt from group.equal
 mgdump(cfa(HS, data = hs, group = "school", group.equal = c("loadings", "intercepts"),
            group.partial = c("x3~1", "x7~1")), "partial_scalar")
+# covariance-matrix input (sample.cov, sample.nobs; lavaan rescales the unbiased
+# covariance by (N - 1) / N): the stability of alienation model of lavaan's tutorial
+# (Wheaton et al. 1977, N = 932, the lower triangle as the tutorial prints it)
+lower <- "
+ 11.834
+  6.947   9.364
+  6.819   5.091  12.532
+  4.783   5.028   7.495   9.986
+ -3.839  -3.889  -3.841  -3.625  9.610
+-21.899 -18.831 -21.748 -18.775 35.522 450.288 "
+wheaton.cov <- getCov(lower, names = c("anomia67", "powerless67", "anomia71",
+                                       "powerless71", "education", "sei"))
+WH <- "ses =~ education + sei
+       alien67 =~ anomia67 + powerless67
+       alien71 =~ anomia71 + powerless71
+       alien71 ~ alien67 + ses
+       alien67 ~ ses
+       anomia67 ~~ anomia71
+       powerless67 ~~ powerless71"
+dump(sem(WH, sample.cov = wheaton.cov, sample.nobs = 932), "wheaton")
+# with sample means (a mean structure): HS's moments, unbiased covariance as R's cov()
+xs <- paste0("x", 1:9)
+dump(cfa(HS, sample.cov = cov(hs[xs]), sample.mean = colMeans(hs[xs]), sample.nobs = 301,
+         meanstructure = TRUE), "hs_moments")

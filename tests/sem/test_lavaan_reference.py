@@ -183,3 +183,16 @@ def test_fixed_x_false_frees_covariate_covariances(hs, hs_missing):
     fiml = Model(XM_MODEL, fixed_x=False).fit(hs_missing, missing="ml")  # keeps all rows
     assert fiml.nobs == len(hs_missing)
     _matches(fiml, "randomx_fiml")
+
+
+def test_an_intercept_in_the_syntax_switches_the_mean_structure_on(hs):
+    """lavaan: any ``~ 1`` in the model makes meanstructure TRUE (all intercepts free):
+    HS with ``x1 ~ 1`` has npar 30, chisq 85.306 on 24 df (lavaan 0.6.14); before,
+    the x1 intercept was a parameter of a model without means (unidentified)."""
+    res = Model(HS_MODEL + "; x1 ~ 1").fit(hs)
+    means = Model(HS_MODEL, meanstructure=True).fit(hs)
+    assert res.n_params == 30 and res.fit_measures["df"] == 24
+    assert res.fit_measures["chisq"] == pytest.approx(85.306, abs=5e-4)
+    np.testing.assert_allclose(res.params[means.params.index], means.params, atol=1e-8)
+    off = Model(HS_MODEL + "; visual ~ 0*1", meanstructure=False)
+    assert not off.partable["op"].eq("~1").any() or off.fit(hs).n_params == 21
