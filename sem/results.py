@@ -122,9 +122,12 @@ class SEMResults:
         pending = self.__dict__.get("_deferred") if name in self._LAZY else None
         if pending is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        del self.__dict__["_deferred"]
-        batch, i = pending
-        self._vcov(*batch.get(i))
+        del self.__dict__["_deferred"]      # no recursion while it is computed
+        try:
+            self._vcov(*pending[0].get(pending[1]))
+        except BaseException:
+            self._deferred = pending            # a later read tries again
+            raise
         return getattr(self, name)
 
     @property
