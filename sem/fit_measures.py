@@ -130,6 +130,42 @@ def scaled(T: float, df: int, Tb: float, dfb: int, N: float, c: float, cb: float
     return out
 
 
+def robust(T: float, df: int, Tb: float, dfb: int, N: float, c: float, cb: float,
+           groups: int = 1) -> dict:
+    """lavaan's ``*.robust`` measures (Brosseau-Liard, Savalei & Li 2012 for the RMSEA,
+    Brosseau-Liard & Savalei 2014 for CFI and TLI) from a statistic T with scaling
+    factor c and the baseline's T_b with c_b: the non-centrality T − c·df (the scaled
+    statistic's T/c − df, times c) in place of T − df,
+
+        CFI = 1 − max(T − c·df, 0) / max(T − c·df, T_b − c_b·df_b, 0)
+        TLI = 1 − [(T − c·df)/df] / [(T_b − c_b·df_b)/df_b]      (not truncated)
+        RMSEA = √(G·max(T − c·df, 0) / (N·df)),
+
+    the 90 % interval √c times that of the scaled T/c on df, and P(RMSEA ≤ .05) from
+    T/c on df with non-centrality N·df·.05²/(c·G). Complete data: T, T_b the ML
+    statistics and c, c_b the Yuan–Bentler factors; FIML: Zhang & Savalei's T̃, c̃
+    (``sem.scaled_test.fiml_corrected``)."""
+    out = {}
+    t1, tb1 = T - c * df, Tb - cb * dfb
+    den = max(t1, tb1, 0.0)
+    out["cfi.robust"] = 1.0 - max(t1, 0.0) / den if den > 0 else 1.0
+    out["tli.robust"] = (1.0 - (t1 / df) / (tb1 / dfb)
+                         if df > 0 and dfb > 0 and tb1 != 0 else 1.0)
+    if df > 0 and np.isfinite(c):
+        out["rmsea.robust"] = math.sqrt(groups * max(t1, 0.0) / (N * df))
+        lo, up = rmsea_ci(T / c, df, N, groups=groups)
+        out["rmsea.ci.lower.robust"] = math.sqrt(c) * lo
+        out["rmsea.ci.upper.robust"] = math.sqrt(c) * up
+        out["rmsea.pvalue.robust"] = _ncx2_sf(T / c, df, N * df * 0.05 ** 2 / (c * groups))
+    else:
+        out["rmsea.robust"] = 0.0 if df == 0 else np.nan
+        out["rmsea.ci.lower.robust"] = out["rmsea.ci.upper.robust"] = np.nan
+        out["rmsea.pvalue.robust"] = np.nan
+    if not (np.isfinite(c) and np.isfinite(cb)):
+        out["cfi.robust"] = out["tli.robust"] = np.nan
+    return out
+
+
 def compute(*, llf: float, ll_sat: float, ll_base: float, npar: int, n_moments: int,
             npar_base: int, N: float, S, Sigma, ybar=None, mu=None,
             groups: int = 1) -> dict:

@@ -70,7 +70,7 @@ from .jaxconfig import jnp
 from .problem import SEMProblem
 from .ram import RAM
 from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
-from .scaled_test import group_scaling_factors
+from .scaled_test import group_scaling_factors, model_moments, robust_measures
 from .standardized import std_function
 from .starts import sample_moments, start_values, table_rows
 
@@ -305,6 +305,13 @@ class MultiGroupResults:
                                           df, dfb)
             out.update(_fm.scaled(out["chisq"], df, out["baseline.chisq"], dfb,
                                   self.nobs, c, cb, groups=G))
+            # and its *.robust indices (FIML: Zhang & Savalei's corrected statistics)
+            out.update(robust_measures(
+                out, self._datas, lambda: [
+                    model_moments(prob, self.theta, d)
+                    for prob, d in zip(self.problem.problems, self._datas)],
+                self.missing, ycols, sorted(xcols + xfree), groups=G,
+                fixed_x=bool(xcols)))
         return pd.Series(out)
 
     @property

@@ -348,12 +348,17 @@ class SEMResults:
                           N=self.nobs, S=S, Sigma=np.asarray(Sigma),
                           ybar=ybar if means else None, mu=mu)
         if self.se_type == "robust":         # lavaan's MLR: the Yuan-Bentler scaled test
-            from .scaled_test import scaling_factors
+            from .scaled_test import model_moments, robust_measures, scaling_factors
 
             df, dfb = out["df"], out["baseline.df"]
-            c, cb = scaling_factors(self, ycols, sorted(xcols + xfree), df, dfb)
+            xblock = sorted(xcols + xfree)
+            c, cb = scaling_factors(self, ycols, xblock, df, dfb)
             out.update(_fm.scaled(out["chisq"], df, out["baseline.chisq"], dfb,
                                   self.nobs, c, cb))
+            # and its *.robust indices (FIML: Zhang & Savalei's corrected statistics)
+            out.update(robust_measures(
+                out, [d], lambda: [model_moments(spec.problem, self.theta, d)],
+                self.missing, ycols, xblock, fixed_x=bool(xcols)))
         return pd.Series(out)
 
     aic = _fm.measure("aic")

@@ -262,3 +262,19 @@ dump(sem(WH, sample.cov = wheaton.cov, sample.nobs = 932), "wheaton")
 xs <- paste0("x", 1:9)
 dump(cfa(HS, sample.cov = cov(hs[xs]), sample.mean = colMeans(hs[xs]), sample.nobs = 301,
          meanstructure = TRUE), "hs_moments")
+# MLR: lavaan's *.robust indices (Brosseau-Liard, Savalei & Li 2012; Brosseau-Liard &
+# Savalei 2014; under missing = "ml" Zhang & Savalei's FIML-corrected version 3), one
+# and two groups, complete data and FIML
+RB <- c("cfi.robust", "tli.robust", "rmsea.robust", "rmsea.ci.lower.robust",
+        "rmsea.ci.upper.robust", "rmsea.pvalue.robust")
+rb <- rbind(
+  fitMeasures(cfa(HS, data = hs, estimator = "MLR"), RB),
+  fitMeasures(cfa(HS, data = hsm, estimator = "MLR", missing = "ml"), RB),
+  fitMeasures(sem(PD, data = pd, estimator = "MLR"), RB),
+  fitMeasures(sem("y4 ~ x1 + x2; y8 ~ y4 + x1", data = pd, estimator = "MLR"), RB),
+  fitMeasures(cfa(HS, data = hs, group = "school", group.equal = "loadings",
+                  estimator = "MLR"), RB),
+  fitMeasures(cfa(HS, data = hsm, group = "school", group.equal = "loadings",
+                  estimator = "MLR", missing = "ml"), RB))
+write.csv(cbind(case = c("hs", "hs_fiml", "pd", "path", "mg_metric", "mg_fiml_metric"),
+                as.data.frame(rb)), "lavaan_mlr_robust.csv", row.names = FALSE)
