@@ -48,8 +48,18 @@ values per group (configural and metric); partial scalar invariance
 invariance (complete, FIML) and the MLR anova; modification indices (metric, and
 configural under FIML).
 
-Not (yet) supported with groups: definition variables, case weights, ``se="none"``, several starts, factor scores, residuals, R², the standardized
-solution's SEs.
+As one group's results, with the one-group code (``sem.results``' shared
+functions): ``rsquare`` (a column per group), ``residuals(type)`` ({group label:
+the one-group result}), ``predict(data=None, method)`` (factor scores with the group
+column, in the data's row order and index; each case with its group's parameters),
+``standardized_solution()`` (delta-method SEs of ``group_std_function``) and
+``se="none"`` (estimates only, NaN SEs). Equal to lavaan 0.6.14's
+``lavInspect(fit, "r2")``, ``residuals``, ``lavPredict`` (matched by
+``lavInspect(fit, "case.idx")``) and ``standardizedSolution`` for metric invariance
+(complete and FIML), the scalar model, a latent regression and labels with ``:=``
+(``tests/data/lavaan_mg_{r2,residuals,factor_scores,std}.csv``).
+
+Not (yet) supported with groups: definition variables, case weights, several starts.
 """
 from __future__ import annotations
 
@@ -61,7 +71,7 @@ import pandas as pd
 
 from . import data as _data
 from . import fit_measures as _fm
-from .defined import defined_estimates, defined_function
+from .defined import defined_estimates
 from .errors import DataError, SpecificationError
 from .estimation import compiled, maximize
 from .grouptable import group_partable, param_names
@@ -71,7 +81,9 @@ from .problem import SEMProblem
 from .ram import RAM
 from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
 from .scaled_test import group_scaling_factors, model_moments, robust_measures
-from .standardized import std_function
+from .results import (_information_kind, check_residual_type, check_score_method, factor_scores,
+                      residual_moments, rsquare_of, standardized_table)
+from .standardized import group_std_function
 from .starts import sample_moments, start_values, table_rows
 
 
@@ -128,9 +140,9 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
                missing: str = "error", information=None, se: str = "standard",
                max_iter: int = 2000):
     """``Model.fit(data, group=...)``: see the module."""
-    if se not in ("standard", "robust"):
-        raise NotImplementedError(f"with group=, se must be 'standard' or 'robust', not "
-                                  f"{se!r}")
+    if se not in ("standard", "robust", "none"):
+        raise ValueError(f"with group=, se must be 'standard', 'robust' or 'none', not "
+                         f"{se!r}")
     if not isinstance(data, pd.DataFrame):
         raise DataError("data must be a DataFrame with the group column")
     if group not in data.columns:
@@ -152,17 +164,21 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
     # in one group (and lavaan: the likelihood is conditional on the covariates)
     from .model import _complete_on_covariates, _warn_dropped
 
+    # rows numbered by position, so that factor scores go back to the data's order
+    index, data = data.index, data.reset_index(drop=True)
     data, _, dropped = _complete_on_covariates(vars_.ov_x, data, None, missing)
     _warn_dropped([dropped], vars_.ov_x)
-    datas = []
+    datas, rows = [], []
     for lab in labels:
+        sub = data[data[group] == lab]
         try:
-            d = _data.prepare(data[data[group] == lab], ov, missing=missing)
+            d = _data.prepare(sub, ov, missing=missing)
         except (DataError, SpecificationError) as e:
             raise type(e)(f"group {lab!r}: {e}") from None
         if missing != "ml":
             _data.check_sample_covariance(d, ov)
         datas.append(d)
+        rows.append(_prepared_rows(sub, ov, missing, d))
     names = param_names(pt)
     k = len(names)
     parts = [pt[pt["group"] == g + 1] for g in range(len(labels))]
@@ -181,8 +197,21 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
         count[used] += 1
     theta0 = total / np.maximum(count, 1)
     opt = maximize(prob, joined, theta0[None], max_iter=max_iter)
-    return MultiGroupResults(model, pt, vars_, labels, rams, prob, joined, datas, opt,
-                             information, missing, se)
+    res = MultiGroupResults(model, pt, vars_, labels, rams, prob, joined, datas, opt,
+                            information, missing, se)
+    res.group_var, res._rows, res._index = group, rows, index
+    return res
+
+
+def _prepared_rows(sub: pd.DataFrame, ov, missing: str, d: dict) -> np.ndarray:
+    """The positions (``sub``'s index) of the rows that ``sem.data.prepare`` kept in
+    ``d``: those observing some variable, and, under listwise deletion, all."""
+    obs = sub[list(ov)].notna().to_numpy()
+    keep = obs.all(1) if missing == "listwise" else obs.any(1)
+    out = sub.index.to_numpy()[keep]
+    if len(out) != d["Y"].shape[0]:       # prepare's row rules changed: fail loudly
+        raise RuntimeError("rows kept by sem.data.prepare not reproduced")
+    return out
 
 
 class MultiGroupResults:
@@ -193,8 +222,6 @@ class MultiGroupResults:
 
     def __init__(self, model, pt, vars_, labels, rams, problem, data, datas, opt,
                  information, missing, se="standard"):
-        from .results import _information_kind
-
         self.model, self.pt, self.groups = model, pt, labels
         self._rams, self.problem, self.data, self._datas = rams, problem, data, datas
         self.opt, self.missing, self.se_type = opt, missing, se
@@ -205,6 +232,17 @@ class MultiGroupResults:
         self.converged = bool(opt.converged)
         self.nobs = float(sum(np.sum(d["w"]) for d in datas))
         self.group_nobs = [float(np.sum(d["w"])) for d in datas]
+        if se == "none":      # estimates only
+            self.cov_theta = np.full((len(self.theta),) * 2, np.nan)
+            self.identified = True
+        else:
+            self._vcov(problem, data)
+        # the covariates' moments (fixed_x): one likelihood block per group
+        xcols = column_roles(vars_)[0]
+        self._ll_x = sum(block_loglik(d, xcols) for d in datas) if xcols else 0.0
+        self.llf = float(opt.llf) - self._ll_x
+
+    def _vcov(self, problem, data):
         summ = {k: np.asarray(v) for k, v in problem.summarize(data).items()}
         th = jnp.asarray(self.theta)
         if self.information == "observed":
@@ -214,17 +252,13 @@ class MultiGroupResults:
         inv = invert_information(info)
         self.identified = not inv.singular
         self.cov_theta = inv.cov
-        if se == "robust":     # the sandwich from every group's per-case scores
+        if self.se_type == "robust":     # the sandwich from every group's case scores
             jd = {kk: jnp.asarray(v) for kk, v in data.items()}
             s = np.asarray(compiled(problem, "scores")(th, jd))
             w = np.asarray(data["w"])
             # its parts, kept for the scaled test (``sem.scaled_test``)
             self._bread_inv, self._meat = inv.cov, (s * w[:, None]).T @ s
             self.cov_theta = sandwich(inv.cov, s, w)
-        # the covariates' moments (fixed_x): one likelihood block per group
-        xcols = column_roles(vars_)[0]
-        self._ll_x = sum(block_loglik(d, xcols) for d in datas) if xcols else 0.0
-        self.llf = float(opt.llf) - self._ll_x
 
     @property
     def params(self) -> pd.Series:
@@ -261,20 +295,105 @@ class MultiGroupResults:
 
     def _standardized(self, kind: str) -> np.ndarray:
         """std.lv or std.all of every row, group by group; a defined parameter from the
-        standardized values of the parameters (each at its first row), as lavaan's."""
+        standardized values of the parameters (each at its first row), as lavaan's
+        (``sem.standardized.group_std_function``)."""
+        return np.asarray(group_std_function(self.pt, self._rams, kind)(
+            jnp.asarray(self.theta)))
+
+    def standardized_solution(self) -> pd.DataFrame:
+        """lavaan's ``standardizedSolution``: std.all of every row (with ``group``; the
+        defined parameters last, in group 0) and its delta-method SEs
+        (``sem.results.standardized_table``)."""
+        return standardized_table(
+            group_std_function(self.pt, self._rams, "all"), self.theta, self.cov_theta,
+            self.estimates[["lhs", "op", "rhs", "group", "label"]])
+
+    def _moments(self, g: int):
+        """Group ``g``'s RAM matrices (A, S, m) and implied moments of all variables."""
         th = jnp.asarray(self.theta)
-        pt = self.pt[self.pt["op"] != ":="]
-        out = np.concatenate([
-            np.asarray(std_function(pt[pt["group"] == g + 1], ram, kind)(th))
-            for g, ram in enumerate(self._rams)])
-        d = defined_function(self.pt)
-        if d is None:
-            return out
-        free = pt["free"].to_numpy()
-        t_std = self.theta.copy()
-        first = np.unique(free, return_index=True)[1]
-        t_std[free[first][free[first] > 0] - 1] = out[first][free[first] > 0]
-        return np.r_[out, np.asarray(d[1](jnp.asarray(t_std)))]
+        ram = self._rams[g]
+        return ram.matrices(th), ram.implied_all(th)
+
+    @property
+    def rsquare(self) -> pd.DataFrame:
+        """R² of every endogenous variable (observed first, then latent), one column
+        per group (lavaan's ``lavInspect(fit, "r2")``, a vector per group)."""
+        cols = []
+        for g, ram in enumerate(self._rams):
+            (_, S, _), (C, _) = self._moments(g)
+            cols.append(rsquare_of(ram, C, S))
+        return pd.concat(cols, axis=1, keys=self.groups)
+
+    def residuals(self, type: str = "raw") -> dict:
+        """lavaan's ``residuals(fit, type=)``, group by group: {group label: the
+        one-group result's {"type", "cov", "mean"}} (``SEMResults.residuals``; "raw",
+        "cor" (cor.bollen) or "normalized"; S and ȳ each group's unrestricted, FIML
+        under missing values)."""
+        check_residual_type(type)
+        ov = list(self.spec.vars.ov)
+        out = {}
+        for g, (lab, ram, d) in enumerate(zip(self.groups, self._rams, self._datas)):
+            Sigma, mu = ram.implied(jnp.asarray(self.theta))
+            out[lab] = residual_moments(d, Sigma, mu, ov, type, True,
+                                        bool(self.spec.vars.ov_x))
+        return out
+
+    def predict(self, data: pd.DataFrame | None = None,
+                method: str = "regression") -> pd.DataFrame:
+        """Factor scores (lavaan's ``lavPredict``; ``SEMResults.predict``), each case
+        scored with its group's parameters: a DataFrame with the group column (named as
+        the group variable, holding its labels) and one column per latent variable, in
+        the rows' order in the data (their index kept). ``data=None``: the fitted cases;
+        otherwise a DataFrame with the group column, whose labels must be the fit's
+        (cases observing none of the model's variables are left out, as lavaan's)."""
+        check_score_method(method)
+        vars_ = self.spec.vars
+        if not vars_.lv:
+            raise SpecificationError("the model has no latent variables to score")
+        gv = self.group_var
+        if data is None:
+            datas, rows, index = self._datas, self._rows, self._index
+        else:
+            if not isinstance(data, pd.DataFrame):
+                raise DataError("predict(data): data must be a DataFrame with the group "
+                                f"column '{gv}'")
+            if gv not in data.columns:
+                raise DataError(f"predict(data): the group column '{gv}' is not in the "
+                                f"data; the columns are: {', '.join(map(str, data.columns))}")
+            if data[gv].isna().any():
+                raise DataError(f"predict(data): the group column '{gv}' is missing in "
+                                f"{int(data[gv].isna().sum())} rows")
+            unknown = [v for v in pd.unique(data[gv]) if v not in self.groups]
+            if unknown:
+                raise DataError(f"predict(data): group value(s) {unknown} of '{gv}' are not "
+                                f"groups of the fit ({self.groups})")
+            index, frame = data.index, data.reset_index(drop=True)
+            datas, rows = [], []
+            for lab in self.groups:
+                sub = frame[frame[gv] == lab]
+                if sub.empty:
+                    datas.append(None)
+                    rows.append(np.zeros(0, int))
+                    continue
+                try:
+                    d = _data.prepare(sub, list(vars_.ov), missing="ml")
+                except (DataError, SpecificationError) as e:
+                    raise type(e)(f"predict(data), group {lab!r}: {e}") from None
+                datas.append(d)
+                rows.append(_prepared_rows(sub, vars_.ov, "ml", d))
+        parts = []
+        for g, (lab, d, r) in enumerate(zip(self.groups, datas, rows)):
+            if d is None:
+                continue
+            mats, (C, m) = self._moments(g)
+            sc = factor_scores(d, self._rams[g], vars_, mats, C, m, True, method)
+            part = pd.DataFrame(sc, columns=list(vars_.lv))
+            part.insert(0, gv, [lab] * len(part))
+            part["_row"] = r
+            parts.append(part)
+        out = pd.concat(parts, ignore_index=True).sort_values("_row", kind="stable")
+        out.index = index[out["_row"].to_numpy()]
+        return out.drop(columns="_row")
 
     @cached_property
     def fit_measures(self) -> pd.Series:

@@ -257,15 +257,8 @@ class SEMResults:
     def standardized_solution(self) -> pd.DataFrame:
         """lavaan's ``standardizedSolution``: std.all with delta-method SEs."""
         g = std_function(self.spec.pt, self.spec.ram, "all")
-        val, cov, _ = delta_method(g, self.theta, self.cov_theta)
-        base = self.estimates[["lhs", "op", "rhs", "label"]].copy()
-        se = np.sqrt(np.maximum(np.diag(cov), 0))
-        se = np.where(np.isfinite(se) & (se > 1e-12), se, 0.0)
-        base["est.std"] = val
-        base["se"] = se
-        w = wald_table(val, se, self.level)
-        w.loc[se == 0, ["z", "pvalue"]] = np.nan
-        return pd.concat([base, w], axis=1)
+        return standardized_table(g, self.theta, self.cov_theta,
+                                  self.estimates[["lhs", "op", "rhs", "label"]], self.level)
 
     @property
     def rsquare(self) -> pd.Series:
@@ -279,10 +272,7 @@ class SEMResults:
         ram = self.spec.ram
         C, _ = self._implied_all()
         _, S, _ = self._jit("matrices", lambda: ram.matrices)(jnp.asarray(self.theta))
-        endo = sorted(set(ram.A.rows.tolist()))
-        C, S = np.asarray(C), np.asarray(S)
-        return pd.Series([1.0 - S[i, i] / C[i, i] for i in endo],
-                         index=[ram.names[i] for i in endo], name="r2")
+        return rsquare_of(ram, C, S)
 
     def wald_test(self, constraints: str) -> dict:
         """lavaan's ``lavTestWald(fit, constraints)``: e.g. ``"a == d; b == e"``
@@ -387,30 +377,11 @@ class SEMResults:
         if self.spec.problem.has_defvars:
             raise NotImplementedError("residuals with definition variables (each case "
                                       "has its own implied moments)")
-        kinds = {"raw": "raw", "cor": "cor.bollen", "cor.bollen": "cor.bollen",
-                 "normalized": "normalized"}
-        if type not in kinds:
-            raise ValueError(f"type must be one of {sorted(kinds)}, got {type!r}")
-        _, S, ybar, _ = unrestricted(self.data)
+        check_residual_type(type)
         Sigma, mu = self.implied()
-        ov = list(Sigma.index)
-        R, m = S - Sigma.to_numpy(), ybar - mu.to_numpy()
-        if kinds[type] == "cor.bollen":
-            ds, dm = np.sqrt(np.diag(S)), np.sqrt(np.diag(Sigma.to_numpy()))
-            R = S / np.outer(ds, ds) - Sigma.to_numpy() / np.outer(dm, dm)
-            m = m / ds
-        elif kinds[type] == "normalized":       # over the sample moments' own SEs
-            if self.spec.vars.ov_x:
-                raise NotImplementedError(
-                    "normalized residuals with fixed covariates (fixed_x=True): lavaan "
-                    "takes their SEs conditional on the covariates; use type='raw' or "
-                    "'cor', or fixed_x=False")
-            vm, vS = unrestricted_variances(self.data)
-            R, m = R / np.sqrt(vS), m / np.sqrt(vm)
-        out = {"type": kinds[type], "cov": pd.DataFrame(R, index=ov, columns=ov)}
-        if self.spec.problem.meanstructure:
-            out["mean"] = pd.Series(m, index=ov)
-        return out
+        return residual_moments(self.data, Sigma.to_numpy(), mu.to_numpy(),
+                                list(Sigma.index), type, self.spec.problem.meanstructure,
+                                bool(self.spec.vars.ov_x))
 
     def predict(self, data: pd.DataFrame | None = None,
                 method: str = "regression") -> pd.DataFrame:
@@ -429,62 +400,16 @@ class SEMResults:
         if data is None and self.from_moments:
             raise DataError("this fit is from summary statistics (sample_cov), which "
                             "have no cases to score: give predict(data)")
-        if method not in ("regression", "Bartlett"):
-            raise ValueError(f"method must be 'regression' or 'Bartlett', got {method!r}")
+        check_score_method(method)
         if not spec.vars.lv:
             raise SpecificationError("the model has no latent variables to score")
         d = self.data if data is None else self.model.prepare(
             data, missing="ml" if spec.problem.meanstructure else "error")
-        C, m = (np.asarray(a) for a in self._implied_all())
-        k = spec.ram.n_ov
-        A, Smat, _ = (np.asarray(a) for a in spec.ram.matrices(jnp.asarray(self.theta)))
-        if not spec.problem.meanstructure:
-            # saturated means: the observed ones are the sample's, and the latent ones
-            # those the exogenous covariates' sample means imply through the model
-            # (lavaan's; 0 without covariates)
-            mu_y = d["w"] @ d["Y"] / d["w"].sum()
-            ov = list(spec.vars.ov)
-            m0 = np.zeros(A.shape[0])
-            for v in tuple(spec.vars.ov_x) + tuple(spec.vars.ov_x_free):
-                m0[ov.index(v)] = mu_y[ov.index(v)]
-            m = np.linalg.solve(np.eye(A.shape[0]) - A, m0)
-        mu_y = m[:k] if spec.problem.meanstructure else mu_y
-        if method == "Bartlett":
-            # the measurement part: the indicators' loadings Λ and residual
-            # covariances Θ (covariates, which load on nothing, drop out of it)
-            ind = np.isin(list(spec.vars.ov), list(spec.vars.ov_ind))
-            if (A[:k, :k][ind].any() or Smat[:k, k:][ind].any()):
-                raise NotImplementedError(
-                    "Bartlett scores need a measurement model: indicators that no "
-                    "observed variable predicts and that share no covariance with a "
-                    "latent variable")
-            Lam, Theta = np.where(ind[:, None], A[:k, k:], 0.0), Smat[:k, :k]
-        out = np.zeros((d["Y"].shape[0], len(spec.vars.lv)))
-        pid = d["onehot"].argmax(1)
-        for P, o in enumerate(d["patterns"]):
-            rows = pid == P
-            if not rows.any():
-                continue
-            dev = d["Y"][rows][:, o] - mu_y[o]
-            if method == "regression":
-                B = np.linalg.solve(C[:k, :k][np.ix_(o, o)], C[k:, :k][:, o].T).T
-                out[rows] = m[k:] + dev @ B.T
-                continue
-            o = o & ind                            # the case's observed indicators
-            dev = d["Y"][rows][:, o] - mu_y[o]
-            seen = np.abs(Lam[o]).sum(0) > 0       # factors with an observed indicator
-            L = Lam[o][:, seen]
-            try:
-                TiL = np.linalg.solve(Theta[np.ix_(o, o)], L)
-                W = np.linalg.solve(L.T @ TiL, TiL.T)
-            except np.linalg.LinAlgError:
-                raise SpecificationError(
-                    "Bartlett scores need positive definite residual covariances of the "
-                    "indicators (a residual variance fixed at 0, e.g. of a single "
-                    "indicator, makes Θ singular); use method='regression'") from None
-            out[np.ix_(rows, seen)] = m[k:][seen] + dev @ W.T
-            out[np.ix_(rows, ~seen)] = np.nan
-        return pd.DataFrame(out, columns=list(spec.vars.lv))
+        C, m = self._implied_all()
+        scores = factor_scores(d, spec.ram, spec.vars,
+                               spec.ram.matrices(jnp.asarray(self.theta)), C, m,
+                               spec.problem.meanstructure, method)
+        return pd.DataFrame(scores, columns=list(spec.vars.lv))
 
     # -- printing -------------------------------------------------------------------
     def summary(self, standardized: bool = False, rsquare: bool = False) -> str:
@@ -498,3 +423,132 @@ class SEMResults:
     def __repr__(self):
         return (f"<SEMResults: {self.n_params} parameters, logl {self.llf:.3f}, "
                 f"converged={self.converged}>")
+
+
+# -- shared by the one-group and the multiple-group results (``sem.multigroup``) -------
+def standardized_table(fun, theta, cov, base: pd.DataFrame, level: float = 0.95
+                       ) -> pd.DataFrame:
+    """``base`` (the rows' lhs, op, rhs, ...) with est.std = ``fun``(θ̂) and its
+    delta-method SEs, z, p-value and interval (lavaan's ``standardizedSolution``). SEs
+    below 1e-12 are 0 (as lavaan's, for rows fixed by the standardization); without
+    standard errors (``se="none"``: a NaN covariance) they are NaN."""
+    val, c, _ = delta_method(fun, theta, cov)
+    se = np.sqrt(np.maximum(np.diag(c), 0))
+    se = np.where(np.isfinite(se) & (se > 1e-12), se, 0.0)
+    if np.isnan(cov).all():
+        se = np.full_like(se, np.nan)
+    base = base.reset_index(drop=True).copy()
+    base["est.std"] = val
+    base["se"] = se
+    w = wald_table(val, se, level)
+    w.loc[se == 0, ["z", "pvalue"]] = np.nan
+    return pd.concat([base, w], axis=1)
+
+
+def rsquare_of(ram, C, S) -> pd.Series:
+    """R² of every endogenous variable (one with a directed effect into it) of a RAM,
+    observed first, then latent: 1 − S_ii / C_ii, with C the implied covariance of all
+    variables and S the residual (co)variances."""
+    endo = sorted(set(ram.A.rows.tolist()))
+    C, S = np.asarray(C), np.asarray(S)
+    return pd.Series([1.0 - S[i, i] / C[i, i] for i in endo],
+                     index=[ram.names[i] for i in endo], name="r2")
+
+
+RESIDUAL_TYPES = {"raw": "raw", "cor": "cor.bollen", "cor.bollen": "cor.bollen",
+                  "normalized": "normalized"}
+
+
+def check_residual_type(type) -> None:
+    if type not in RESIDUAL_TYPES:
+        raise ValueError(f"type must be one of {sorted(RESIDUAL_TYPES)}, got {type!r}")
+
+
+def residual_moments(data: dict, Sigma, mu, ov, type: str, meanstructure: bool,
+                     fixed_x: bool) -> dict:
+    """The residuals of ``SEMResults.residuals`` from the data of one group and its
+    implied Σ̂, μ̂: {"type", "cov"[, "mean"]}."""
+    check_residual_type(type)
+    kind = RESIDUAL_TYPES[type]
+    _, S, ybar, _ = unrestricted(data)
+    Sigma, mu = np.asarray(Sigma), np.asarray(mu)
+    R, m = S - Sigma, ybar - mu
+    if kind == "cor.bollen":
+        ds, dm = np.sqrt(np.diag(S)), np.sqrt(np.diag(Sigma))
+        R = S / np.outer(ds, ds) - Sigma / np.outer(dm, dm)
+        m = m / ds
+    elif kind == "normalized":       # over the sample moments' own SEs
+        if fixed_x:
+            raise NotImplementedError(
+                "normalized residuals with fixed covariates (fixed_x=True): lavaan "
+                "takes their SEs conditional on the covariates; use type='raw' or "
+                "'cor', or fixed_x=False")
+        vm, vS = unrestricted_variances(data)
+        R, m = R / np.sqrt(vS), m / np.sqrt(vm)
+    out = {"type": kind, "cov": pd.DataFrame(R, index=ov, columns=ov)}
+    if meanstructure:
+        out["mean"] = pd.Series(m, index=ov)
+    return out
+
+
+def check_score_method(method) -> None:
+    if method not in ("regression", "Bartlett"):
+        raise ValueError(f"method must be 'regression' or 'Bartlett', got {method!r}")
+
+
+def factor_scores(d: dict, ram, vars_, matrices, C, m, meanstructure: bool,
+                  method: str) -> np.ndarray:
+    """The factor scores of ``SEMResults.predict`` (n, latent variables) of the cases
+    of ``d`` (one group's data) from the RAM's ``matrices`` (A, S, m) and the implied
+    moments C, m of all its variables at θ̂."""
+    check_score_method(method)
+    C, m = np.asarray(C), np.asarray(m)
+    k = ram.n_ov
+    A, Smat, _ = (np.asarray(a) for a in matrices)
+    if not meanstructure:
+        # saturated means: the observed ones are the sample's, and the latent ones
+        # those the exogenous covariates' sample means imply through the model
+        # (lavaan's; 0 without covariates)
+        mu_y = d["w"] @ d["Y"] / d["w"].sum()
+        ov = list(vars_.ov)
+        m0 = np.zeros(A.shape[0])
+        for v in tuple(vars_.ov_x) + tuple(vars_.ov_x_free):
+            m0[ov.index(v)] = mu_y[ov.index(v)]
+        m = np.linalg.solve(np.eye(A.shape[0]) - A, m0)
+    mu_y = m[:k] if meanstructure else mu_y
+    if method == "Bartlett":
+        # the measurement part: the indicators' loadings Λ and residual
+        # covariances Θ (covariates, which load on nothing, drop out of it)
+        ind = np.isin(list(vars_.ov), list(vars_.ov_ind))
+        if (A[:k, :k][ind].any() or Smat[:k, k:][ind].any()):
+            raise NotImplementedError(
+                "Bartlett scores need a measurement model: indicators that no "
+                "observed variable predicts and that share no covariance with a "
+                "latent variable")
+        Lam, Theta = np.where(ind[:, None], A[:k, k:], 0.0), Smat[:k, :k]
+    out = np.zeros((d["Y"].shape[0], len(vars_.lv)))
+    pid = d["onehot"].argmax(1)
+    for P, o in enumerate(d["patterns"]):
+        rows = pid == P
+        if not rows.any():
+            continue
+        dev = d["Y"][rows][:, o] - mu_y[o]
+        if method == "regression":
+            B = np.linalg.solve(C[:k, :k][np.ix_(o, o)], C[k:, :k][:, o].T).T
+            out[rows] = m[k:] + dev @ B.T
+            continue
+        o = o & ind                            # the case's observed indicators
+        dev = d["Y"][rows][:, o] - mu_y[o]
+        seen = np.abs(Lam[o]).sum(0) > 0       # factors with an observed indicator
+        L = Lam[o][:, seen]
+        try:
+            TiL = np.linalg.solve(Theta[np.ix_(o, o)], L)
+            W = np.linalg.solve(L.T @ TiL, TiL.T)
+        except np.linalg.LinAlgError:
+            raise SpecificationError(
+                "Bartlett scores need positive definite residual covariances of the "
+                "indicators (a residual variance fixed at 0, e.g. of a single "
+                "indicator, makes Θ singular); use method='regression'") from None
+        out[np.ix_(rows, seen)] = m[k:][seen] + dev @ W.T
+        out[np.ix_(rows, ~seen)] = np.nan
+    return out

@@ -79,3 +79,28 @@ def _residual_scale(psi, lhs, rhs, sd, kind):
     if kind == "lv":
         return sd[lhs] * sd[rhs]
     return _safe_sqrt(psi[lhs] * psi[rhs])
+
+
+def group_std_function(pt: pd.DataFrame, rams, kind: str = "all"):
+    """g(θ) → the standardized value of every row of a multiple-group table (rows
+    ordered by group, the defined ones last, as ``sem.grouptable``): each group's
+    ``std_function`` with its RAM, and a defined parameter from the standardized
+    values of the parameters it names (each free parameter at its first row), as
+    lavaan's. Written in JAX, so the standardized solution's SEs follow by the delta
+    method (``MultiGroupResults.standardized_solution``)."""
+    rows = pt[pt["op"] != ":="]
+    parts = [std_function(rows[rows["group"] == g + 1], ram, kind)
+             for g, ram in enumerate(rams)]
+    defined = defined_function(pt)
+    free = rows["free"].to_numpy()
+    first = np.unique(free, return_index=True)[1]
+    first = first[free[first] > 0]
+
+    def g(theta):
+        out = jnp.concatenate([f(theta) for f in parts])
+        if defined is None:
+            return out
+        t_std = theta.at[free[first] - 1].set(out[first])
+        return jnp.concatenate([out, defined[1](t_std)])
+
+    return g

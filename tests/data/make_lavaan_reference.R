@@ -278,3 +278,44 @@ rb <- rbind(
                   estimator = "MLR", missing = "ml"), RB))
 write.csv(cbind(case = c("hs", "hs_fiml", "pd", "path", "mg_metric", "mg_fiml_metric"),
                 as.data.frame(rb)), "lavaan_mlr_robust.csv", row.names = FALSE)
+# multiple groups: R², residuals, factor scores and the standardized solution with SEs
+# (metric invariance, complete data and FIML; the scalar fit, with latent means, and a
+# latent regression for R² of latent variables; the labelled fit with := for the
+# standardized defined parameters). Long tables with the group (1-based) and, for
+# the factor scores, each case's row in the data (lavInspect "case.idx").
+mgm <- cfa(HS, data = hs, group = "school", group.equal = "loadings")
+mgf <- cfa(HS, data = hsm, group = "school", missing = "ml", group.equal = "loadings")
+mgs <- cfa(HS, data = hs, group = "school", group.equal = c("loadings", "intercepts"))
+mgr <- sem(paste(HS, "; speed ~ visual + textual"), data = hs, group = "school",
+           group.equal = "loadings")
+r2l <- function(fit, case) do.call(rbind, lapply(seq_along(lavInspect(fit, "r2")),
+  function(g) {
+    v <- lavInspect(fit, "r2")[[g]]
+    data.frame(case = case, group = g, variable = names(v), r2 = as.numeric(v))
+  }))
+write.csv(rbind(r2l(mgm, "metric"), r2l(mgf, "fiml_metric"), r2l(mgr, "regression")),
+          "lavaan_mg_r2.csv", row.names = FALSE)
+resl <- function(fit, case) do.call(rbind, lapply(c("raw", "cor", "normalized"), function(ty) {
+  r <- residuals(fit, type = ty)
+  do.call(rbind, lapply(seq_along(r), function(g) {
+    m <- r[[g]]$cov
+    rbind(data.frame(case = case, type = ty, group = g, row = rep(rownames(m), ncol(m)),
+                     col = rep(colnames(m), each = nrow(m)), value = as.vector(m)),
+          data.frame(case = case, type = ty, group = g, row = names(r[[g]]$mean),
+                     col = "~1", value = as.numeric(r[[g]]$mean)))
+  }))
+}))
+write.csv(rbind(resl(mgm, "metric"), resl(mgf, "fiml_metric")), "lavaan_mg_residuals.csv",
+          row.names = FALSE)
+fsl <- function(fit, case) do.call(rbind, lapply(c("regression", "Bartlett"), function(me) {
+  s <- lavPredict(fit, method = me)
+  idx <- lavInspect(fit, "case.idx")
+  do.call(rbind, lapply(seq_along(s), function(g)
+    data.frame(case = case, method = me, group = g, row = idx[[g]], s[[g]])))
+}))
+write.csv(rbind(fsl(mgm, "metric"), fsl(mgf, "fiml_metric"), fsl(mgs, "scalar")),
+          "lavaan_mg_factor_scores.csv", row.names = FALSE)
+stdl <- function(fit, case) cbind(case = case, standardizedSolution(fit))
+write.csv(rbind(stdl(mgm, "metric"), stdl(mgf, "fiml_metric"), stdl(mgs, "scalar"),
+                stdl(mgr, "regression"), stdl(mgl, "labels_metric")),
+          "lavaan_mg_std.csv", row.names = FALSE)

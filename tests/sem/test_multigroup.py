@@ -81,8 +81,8 @@ def test_group_bad_input(hs):
         m.fit(hs, group="school", group_equal=("loading",))
     with pytest.raises(SpecificationError, match="group_equal and group_partial need"):
         m.fit(hs, group_equal=("loadings",))
-    with pytest.raises(NotImplementedError, match="se must be 'standard' or 'robust'"):
-        m.fit(hs, group="school", se="none")
+    with pytest.raises(ValueError, match="se must be 'standard', 'robust' or 'none'"):
+        m.fit(hs, group="school", se="nope")
     # one factor with two indicators is not identified (6 parameters, 5 moments per
     # group): the information is singular, and the fit says so
     with pytest.warns(UserWarning, match="may not be identified"):
@@ -340,3 +340,136 @@ def test_group_partial_matches_lavaan(hs):
     with pytest.raises(SpecificationError, match="group_equal and group_partial need "
                        "group="):
         Model(HS_MODEL).fit(hs, group_partial="x3 ~ 1")
+
+
+# --- R², residuals, factor scores and the standardized solution with SEs, per group
+# (tests/data/lavaan_mg_{r2,residuals,factor_scores,std}.csv)
+HS_REG = HS_MODEL + "; speed ~ visual + textual"
+
+
+@pytest.fixture(scope="module")
+def more_fits(fits, labelled, hs, hs_missing):
+    return {"metric": fits["metric"], "scalar": fits["scalar"],
+            "fiml_metric": Model(HS_MODEL).fit(hs_missing, group="school",
+                                               group_equal="loadings", missing="ml"),
+            "regression": Model(HS_REG).fit(hs, group="school", group_equal="loadings"),
+            "labels_metric": labelled["standard"]}
+
+
+@pytest.mark.parametrize("case", ["metric", "fiml_metric", "regression"])
+def test_rsquare_matches_lavaan(more_fits, case):
+    res = more_fits[case]
+    ref = reference("lavaan_mg_r2.csv").query("case == @case")
+    r2 = res.rsquare
+    assert list(r2.columns) == ["Pasteur", "Grant-White"]
+    for g, lab in enumerate(res.groups):
+        part = ref[ref["group"] == g + 1]
+        assert list(r2.index) == list(part["variable"])     # observed, then latent
+        np.testing.assert_allclose(r2[lab], part["r2"], atol=2e-5)
+    assert "speed" in r2.index if case == "regression" else "speed" not in r2.index
+
+
+@pytest.mark.parametrize("case", ["metric", "fiml_metric"])
+@pytest.mark.parametrize("kind", ["raw", "cor", "normalized"])
+def test_residuals_match_lavaan(more_fits, case, kind):
+    res = more_fits[case]
+    ref = reference("lavaan_mg_residuals.csv").query("case == @case and type == @kind")
+    out = res.residuals(kind)
+    assert list(out) == res.groups
+    for g, lab in enumerate(res.groups):
+        r = out[lab]
+        assert r["type"] == ("cor.bollen" if kind == "cor" else kind)
+        part = ref[ref["group"] == g + 1]
+        cov = part[part["col"] != "~1"]
+        got = [r["cov"].loc[a, b] for a, b in zip(cov["row"], cov["col"])]
+        np.testing.assert_allclose(got, cov["value"], atol=2e-4 if kind == "normalized"
+                                   else 2e-5)
+        mean = part[part["col"] == "~1"]
+        np.testing.assert_allclose(r["mean"][mean["row"]], mean["value"],
+                                   atol=2e-4 if kind == "normalized" else 2e-5)
+        assert np.abs(part["value"]).max() > 0.05          # not a table of zeros
+
+
+@pytest.mark.parametrize("case", ["metric", "fiml_metric", "scalar"])
+@pytest.mark.parametrize("method", ["regression", "Bartlett"])
+def test_factor_scores_match_lavaan(more_fits, hs, hs_missing, case, method):
+    res = more_fits[case]
+    ref = reference("lavaan_mg_factor_scores.csv").query(
+        "case == @case and method == @method").sort_values("row")
+    scores = res.predict(method=method)
+    data = hs_missing if case == "fiml_metric" else hs
+    # lavaan's rows (lavInspect "case.idx", 1-based) in the data's order
+    assert list(scores.index) == list(data.index[ref["row"].to_numpy() - 1])
+    assert list(scores.columns) == ["school", "visual", "textual", "speed"]
+    assert (scores["school"].to_numpy()
+            == np.array(res.groups)[ref["group"].to_numpy() - 1]).all()
+    lv = ["visual", "textual", "speed"]
+    np.testing.assert_allclose(scores[lv].to_numpy(float), ref[lv].to_numpy(float),
+                               atol=5e-5)
+    assert np.isnan(scores[lv].to_numpy(float)).sum() == ref[lv].isna().to_numpy().sum()
+
+
+def test_factor_scores_of_new_data_keep_its_rows(more_fits, hs):
+    res = more_fits["metric"]
+    shuffled = hs.sample(frac=1.0, random_state=1)
+    shuffled.index = [f"r{i}" for i in shuffled.index]
+    new = res.predict(shuffled)
+    assert list(new.index) == list(shuffled.index)
+    old = res.predict()
+    np.testing.assert_allclose(new[["visual", "textual", "speed"]].to_numpy(),
+                               old.loc[hs.index[shuffled.index.str[1:].astype(int)],
+                                       ["visual", "textual", "speed"]].to_numpy(),
+                               atol=1e-12)
+    one = res.predict(hs[hs["school"] == "Grant-White"].head(12), method="Bartlett")
+    assert len(one) == 12 and (one["school"] == "Grant-White").all()
+
+
+@pytest.mark.parametrize("case", ["metric", "fiml_metric", "scalar", "regression",
+                                  "labels_metric"])
+def test_standardized_solution_matches_lavaan(more_fits, case):
+    res = more_fits[case]
+    ref = reference("lavaan_mg_std.csv").query("case == @case").copy()
+    ss = res.standardized_solution()
+    for t in (ref, ss):
+        t["rhs"] = t["rhs"].fillna("").str.replace(" ", "")
+    m = ss.merge(ref, on=["lhs", "op", "rhs", "group"], suffixes=("", "_ref"),
+                 validate="1:1")
+    assert len(m) == len(ss) == len(ref)
+    np.testing.assert_allclose(m["est.std"], m["est.std_ref"], atol=5e-5)
+    np.testing.assert_allclose(m["se"], m["se_ref"], atol=2e-5)
+    np.testing.assert_allclose(m["ci.lower"], m["ci.lower_ref"], atol=1e-4)
+    assert (m["se"] > 0).sum() > 40
+    # the std.all column of estimates is the same standardization
+    np.testing.assert_allclose(ss["est.std"], res.estimates["std.all"], atol=1e-12)
+
+
+def test_se_none(fits, hs):
+    res = Model(HS_MODEL).fit(hs, group="school", group_equal="loadings", se="none")
+    ref = fits["metric"]
+    np.testing.assert_allclose(res.params, ref.params, atol=1e-10)
+    assert res.bse.isna().all()
+    est = res.estimates
+    free = res.pt.loc[res.pt["op"] != ":=", "free"].to_numpy() > 0
+    assert est.loc[free, "se"].isna().all() and (est.loc[~free, "se"] == 0).all()
+    np.testing.assert_allclose(est["std.all"], ref.estimates["std.all"], atol=1e-10)
+    assert res.fit_measures["chisq"] == pytest.approx(ref.fit_measures["chisq"], abs=1e-8)
+    ss = res.standardized_solution()
+    assert ss["se"].isna().all() and ss["est.std"].notna().all()
+
+
+def test_group_results_bad_input(fits, hs):
+    res = fits["metric"]
+    with pytest.raises(ValueError, match="method must be 'regression' or 'Bartlett'"):
+        res.predict(method="bartlett")
+    with pytest.raises(DataError, match="group column 'school' is not in the data"):
+        res.predict(hs.drop(columns="school"))
+    with pytest.raises(DataError, match=r"\['Other'\] of 'school' are not groups"):
+        res.predict(hs.assign(school=hs["school"].where(hs.index > 5, "Other")))
+    with pytest.raises(DataError, match="missing in 1 rows"):
+        res.predict(hs.assign(school=hs["school"].where(hs.index > 0)))
+    with pytest.raises(DataError, match="must be a DataFrame"):
+        res.predict(hs.to_numpy())
+    with pytest.raises(ValueError, match="type must be one of"):
+        res.residuals("standardized")
+    with pytest.raises(SpecificationError, match="no latent variables"):
+        Model("x1 ~ x2").fit(hs, group="school").predict()
