@@ -330,6 +330,10 @@ class MultiGroupResults:
         "cor" (cor.bollen) or "normalized"; S and ȳ each group's unrestricted, FIML
         under missing values)."""
         check_residual_type(type)
+        if type == "standardized":
+            # lavaan's needs the groups' moments stacked (equal parameters couple them)
+            raise NotImplementedError("standardized residuals of multiple-group fits; "
+                                      "use type='normalized' or 'cor'")
         ov = list(self.spec.vars.ov)
         out = {}
         for g, (lab, ram, d) in enumerate(zip(self.groups, self._rams, self._datas)):

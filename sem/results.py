@@ -372,16 +372,23 @@ class SEMResults:
         (ȳ − μ̂) / sd; ``"normalized"``: raw over the sampling SEs of the sample
         moments under normality (``sem.saturated.unrestricted_variances``). S and ȳ are
         the unrestricted estimates (FIML's under missing values; divisor N). Returns
-        {"type", "cov"[, "mean"]}. (lavaan's "standardized", over the SEs of the
-        residuals themselves, is not computed.)"""
+        {"type", "cov"[, "mean"]}. ``"standardized"``: raw over the SEs of the
+        residuals themselves (``standardized_residual_se``; complete data, no fixed
+        covariates)."""
         if self.spec.problem.has_defvars:
             raise NotImplementedError("residuals with definition variables (each case "
                                       "has its own implied moments)")
         check_residual_type(type)
         Sigma, mu = self.implied()
+        std = None
+        if type == "standardized":
+            prob = self.spec.problem
+            jd = {k: np.asarray(v) for k, v in self._summary.items()}
+            delta = np.asarray(compiled(prob, "moment_jacobian")(jnp.asarray(self.theta), jd))
+            std = (delta, self.cov_theta)
         return residual_moments(self.data, Sigma.to_numpy(), mu.to_numpy(),
                                 list(Sigma.index), type, self.spec.problem.meanstructure,
-                                bool(self.spec.vars.ov_x))
+                                bool(self.spec.vars.ov_x), std)
 
     def predict(self, data: pd.DataFrame | None = None,
                 method: str = "regression") -> pd.DataFrame:
@@ -456,7 +463,41 @@ def rsquare_of(ram, C, S) -> pd.Series:
 
 
 RESIDUAL_TYPES = {"raw": "raw", "cor": "cor.bollen", "cor.bollen": "cor.bollen",
-                  "normalized": "normalized"}
+                  "normalized": "normalized", "standardized": "standardized"}
+
+
+def _gamma_nt(S: np.ndarray) -> np.ndarray:
+    """Normal-theory Cov(√N s) of the covariances, vech row by row as
+    ``SEMProblem.moment_vector`` (np.tril_indices): Γ_ab,cd = S_ac S_bd + S_ad S_bc."""
+    a, b = np.tril_indices(S.shape[0])
+    return S[np.ix_(a, a)] * S[np.ix_(b, b)] + S[np.ix_(a, b)] * S[np.ix_(b, a)]
+
+
+def standardized_residual_se(S, ybar, Sigma, mu, delta, cov_theta, N,
+                             meanstructure: bool):
+    """Standard errors of the raw residuals s − σ(θ̂) (lavaan's ``type =
+    "standardized"``, Ogasawara 2001 after Bentler & Dijkstra 1985): linearised,
+    r = Q (s − σ₀) with Q = I − Δ A₀⁻¹ Δᵀ A₁, so ACOV(r) = Q (Γ_S / N) Qᵀ. Δ is the
+    moments' Jacobian at θ̂ (``moment_vector`` order: vech Σ row by row, then μ), A₀⁻¹ =
+    N Cov(θ̂) the inverse unit information, A₁ the unit information of the saturated
+    model at the implied moments (Γ_Σ̂⁻¹ and Σ̂⁻¹: lavaan's default "structured"
+    h1 information) and Γ_S the normal-theory ACOV of the sample moments at S (lavaan's
+    "unstructured"). Returns (p, p) for the covariances and (p,) for the means (NaN
+    where the variance is not positive). Equal to lavaan 0.6.14's on the HS CFA
+    (``tests/sem/test_compare.py``)."""
+    p = S.shape[0]
+    G_S, W = _gamma_nt(S), np.linalg.inv(_gamma_nt(Sigma))
+    if meanstructure:
+        G_S = np.block([[G_S, np.zeros((len(G_S), p))], [np.zeros((p, len(G_S))), S]])
+        W = np.block([[W, np.zeros((len(W), p))],
+                      [np.zeros((p, len(W))), np.linalg.inv(Sigma)]])
+    Q = np.eye(len(G_S)) - delta @ (N * cov_theta) @ delta.T @ W
+    v = np.einsum("ij,jk,ik->i", Q, G_S / N, Q)
+    v = np.where(v > 0, v, np.nan)
+    r, c = np.tril_indices(p)
+    V = np.zeros((p, p))
+    V[r, c] = V[c, r] = v[:len(r)]
+    return np.sqrt(V), (np.sqrt(v[len(r):]) if meanstructure else None)
 
 
 def check_residual_type(type) -> None:
@@ -465,11 +506,17 @@ def check_residual_type(type) -> None:
 
 
 def residual_moments(data: dict, Sigma, mu, ov, type: str, meanstructure: bool,
-                     fixed_x: bool) -> dict:
+                     fixed_x: bool, standardize=None) -> dict:
     """The residuals of ``SEMResults.residuals`` from the data of one group and its
-    implied Σ̂, μ̂: {"type", "cov"[, "mean"]}."""
+    implied Σ̂, μ̂: {"type", "cov"[, "mean"]}. ``standardize``: for type
+    "standardized", (Δ, Cov(θ̂)) of ``standardized_residual_se``."""
     check_residual_type(type)
     kind = RESIDUAL_TYPES[type]
+    if kind == "standardized" and (standardize is None or fixed_x
+                                   or data["patterns"].shape[0] > 1):
+        raise NotImplementedError(
+            "standardized residuals are computed for complete data without fixed "
+            "covariates in one group; use type='normalized' or 'cor'")
     _, S, ybar, _ = unrestricted(data)
     Sigma, mu = np.asarray(Sigma), np.asarray(mu)
     R, m = S - Sigma, ybar - mu
@@ -485,6 +532,14 @@ def residual_moments(data: dict, Sigma, mu, ov, type: str, meanstructure: bool,
                 "'cor', or fixed_x=False")
         vm, vS = unrestricted_variances(data)
         R, m = R / np.sqrt(vS), m / np.sqrt(vm)
+    elif kind == "standardized":
+        seS, sem = standardized_residual_se(S, ybar, Sigma, mu, *standardize,
+                                            float(np.sum(data["w"])), meanstructure)
+        # as lavaan: a residual that is zero to 1e-5 (a variance the model
+        # reproduces exactly) is reported as it is, not over its zero SE
+        R = np.where(np.abs(R) < 1e-5, R, R / seS)
+        if meanstructure:
+            m = np.where(np.abs(m) < 1e-5, m, m / sem)
     out = {"type": kind, "cov": pd.DataFrame(R, index=ov, columns=ov)}
     if meanstructure:
         out["mean"] = pd.Series(m, index=ov)

@@ -319,3 +319,16 @@ stdl <- function(fit, case) cbind(case = case, standardizedSolution(fit))
 write.csv(rbind(stdl(mgm, "metric"), stdl(mgf, "fiml_metric"), stdl(mgs, "scalar"),
                 stdl(mgr, "regression"), stdl(mgl, "labels_metric")),
           "lavaan_mg_std.csv", row.names = FALSE)
+# standardized residuals (over the SEs of the residuals themselves): the HS CFA, with
+# a mean structure, and the PD model (tight convergence, as pd_tight)
+sres <- function(fit, name) {
+  r <- residuals(fit, type = "standardized")
+  write.csv(r$cov, sprintf("lavaan_%s_resid_standardized.csv", name))
+  if (!is.null(r$mean))
+    write.csv(data.frame(variable = names(r$mean), mean = as.numeric(r$mean)),
+              sprintf("lavaan_%s_resid_standardized_mean.csv", name), row.names = FALSE)
+}
+sres(cfa(HS, data = hs), "hs")
+sres(cfa(HS, data = hs, meanstructure = TRUE), "hs_means")
+sres(sem(PD, data = pd, optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 10000)),
+     "pd")

@@ -2,10 +2,9 @@
 factor measured over several statements, against lavaan 0.6.14 (references written by
 tests/data/make_lavaan_reference.R)."""
 import numpy as np
-import pandas as pd
 import pytest
 
-from sem import DataError, Model, SpecificationError
+from sem import Model, SpecificationError
 from sem.compare import lrt
 from sem.partable import build_partable
 from tests.conftest import HS_MODEL, PD_MODEL, reference
@@ -143,6 +142,36 @@ def test_residuals_match_lavaan(name, kind, hs, hs_missing):
     with pytest.raises(NotImplementedError, match="fixed covariates"):
         Model("x4 ~ x1 + ageyr").fit(hs).residuals("normalized")
 
+
+
+@pytest.mark.parametrize("name", ["hs", "hs_means", "pd"])
+def test_standardized_residuals_match_lavaan(name, hs):
+    """lavaan's type = "standardized": the raw residuals over their own SEs,
+    ACOV(r) = Q (Γ_S / N) Qᵀ (``sem.results.standardized_residual_se``). lavaan's
+    NA (a residual variance that is not positive) are NaN here too."""
+    from sem.datasets import load
+
+    if name == "pd":
+        res = Model(PD_MODEL).fit(load("PoliticalDemocracy"))
+    else:
+        res = Model(HS_MODEL, meanstructure=name == "hs_means").fit(hs)
+    out = res.residuals("standardized")
+    ref = reference(f"lavaan_{name}_resid_standardized.csv").set_index("Unnamed: 0")
+    assert out["type"] == "standardized" and list(out["cov"].index) == list(ref.index)
+    np.testing.assert_array_equal(np.isnan(out["cov"].to_numpy()), ref.isna().to_numpy())
+    np.testing.assert_allclose(out["cov"].to_numpy(), ref.to_numpy(), atol=2e-4)
+    if name == "hs_means":
+        mref = reference(f"lavaan_{name}_resid_standardized_mean.csv").set_index("variable")
+        np.testing.assert_allclose(out["mean"], mref["mean"], atol=2e-4)
+
+
+def test_standardized_residuals_refused_where_not_computed(hs, hs_missing):
+    with pytest.raises(NotImplementedError, match="complete data"):
+        Model(HS_MODEL).fit(hs_missing, missing="ml").residuals("standardized")
+    with pytest.raises(NotImplementedError, match="complete data"):
+        Model("x4 ~ x1 + ageyr").fit(hs).residuals("standardized")
+    with pytest.raises(NotImplementedError, match="multiple-group"):
+        Model(HS_MODEL).fit(hs, group="school").residuals("standardized")
 
 WALD_MODEL = """ind60 =~ x1 + x2 + x3
 dem60 =~ y1 + a*y2 + b*y3 + c*y4

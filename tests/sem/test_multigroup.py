@@ -470,6 +470,6 @@ def test_group_results_bad_input(fits, hs):
     with pytest.raises(DataError, match="must be a DataFrame"):
         res.predict(hs.to_numpy())
     with pytest.raises(ValueError, match="type must be one of"):
-        res.residuals("standardized")
+        res.residuals("standardised")
     with pytest.raises(SpecificationError, match="no latent variables"):
         Model("x1 ~ x2").fit(hs, group="school").predict()
