@@ -81,7 +81,7 @@ def initial_stages(data: dict, n: int) -> np.ndarray:
 def params_from_stages(data, n, layout: Layout, xi, delta, var_xi, var_delta, theta=None):
     """Parameters fitted to given per-subject effects (pace exponent ξ, stage δ) and
     their posterior variances (module docstring, step 2)."""
-    K, q = layout.K, layout.q
+    K = layout.K
     t, Y, obs, vis = data["t"][:n], data["Y"][:n], data["obs"][:n], data["vis"][:n]
     abar, x = data["abar"][:n], data["x"][:n]
     # re-anchor the time axis at the reference covariates
