@@ -16,6 +16,7 @@ def test_sem_lavaan_example(tmp_path, capsys):
     out = capsys.readouterr().out
     assert fit.llf == pytest.approx(-3737.745, abs=1e-3)   # lavaan: logLik -3737.745
     assert "100 bootstrap refits" in out and "FIML" in out
+    assert "chisq 4.735, df 4" in out and "scalar" in out
     assert (tmp_path / "hs_estimates.csv").exists()
 
 
