@@ -136,6 +136,20 @@ class MultiGroupProblem:
                    for g, p in enumerate(self.problems))
 
 
+def check_group_column(data, group: str, where: str = "",
+                       absent=SpecificationError) -> None:
+    """``data`` a DataFrame with the column ``group``, never missing (``where``
+    prefixes the messages; ``absent`` is the error of a column that is not there)."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"{where}data must be a DataFrame with the group column '{group}'")
+    if group not in data.columns:
+        raise absent(f"{where}the group column '{group}' is not in the data; the columns "
+                     f"are: {', '.join(map(str, data.columns))}")
+    if data[group].isna().any():
+        raise DataError(f"{where}the group column '{group}' is missing in "
+                        f"{int(data[group].isna().sum())} rows")
+
+
 def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_partial=(), *,
                missing: str = "error", information=None, se: str = "standard",
                max_iter: int = 2000):
@@ -143,14 +157,7 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
     if se not in ("standard", "robust", "none"):
         raise ValueError(f"with group=, se must be 'standard', 'robust' or 'none', not "
                          f"{se!r}")
-    if not isinstance(data, pd.DataFrame):
-        raise DataError("data must be a DataFrame with the group column")
-    if group not in data.columns:
-        raise SpecificationError(f"group column '{group}' is not in the data; the "
-                                 f"columns are: {', '.join(map(str, data.columns))}")
-    if data[group].isna().any():
-        raise DataError(f"group column '{group}' is missing in "
-                        f"{int(data[group].isna().sum())} rows")
+    check_group_column(data, group)
     labels = list(pd.unique(data[group]))
     if len(labels) < 2:
         raise DataError(f"group column '{group}' has a single value {labels}; fit "
@@ -358,15 +365,7 @@ class MultiGroupResults:
         if data is None:
             datas, rows, index = self._datas, self._rows, self._index
         else:
-            if not isinstance(data, pd.DataFrame):
-                raise DataError("predict(data): data must be a DataFrame with the group "
-                                f"column '{gv}'")
-            if gv not in data.columns:
-                raise DataError(f"predict(data): the group column '{gv}' is not in the "
-                                f"data; the columns are: {', '.join(map(str, data.columns))}")
-            if data[gv].isna().any():
-                raise DataError(f"predict(data): the group column '{gv}' is missing in "
-                                f"{int(data[gv].isna().sum())} rows")
+            check_group_column(data, gv, "predict(data): ", DataError)
             unknown = [v for v in pd.unique(data[gv]) if v not in self.groups]
             if unknown:
                 raise DataError(f"predict(data): group value(s) {unknown} of '{gv}' are not "
