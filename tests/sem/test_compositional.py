@@ -268,7 +268,9 @@ def test_normalization_route_matches(seed, D):
         npc, npv = normalized_partial_correlations(X, norm)
         labels = list(npc.index)
         np.testing.assert_allclose(npc, pc.loc[labels, labels], atol=1e-10)
-        np.testing.assert_allclose(npv, pv[labels], rtol=1e-9)
+        # two routes to the same inverse: their round-off grows with the condition
+        # of the log-ratio covariance (2e-9 relative seen at seed=3157, D=7)
+        np.testing.assert_allclose(npv, pv[labels], rtol=1e-7)
 
 
 def test_subcompositional_incoherence_and_given(cups):
