@@ -81,8 +81,9 @@ from .problem import SEMProblem
 from .ram import RAM
 from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
 from .scaled_test import group_scaling_factors, model_moments, robust_measures
-from .results import (_information_kind, check_residual_type, check_score_method, factor_scores,
-                      residual_moments, rsquare_of, standardized_table)
+from .diagnostics import (check_residual_type, check_score_method, factor_scores,
+                          residual_moments, rsquare_of, standardized_table)
+from .results import _information_kind
 from .standardized import group_std_function
 from .starts import sample_moments, start_values, table_rows
 
@@ -310,7 +311,7 @@ class MultiGroupResults:
     def standardized_solution(self) -> pd.DataFrame:
         """lavaan's ``standardizedSolution``: std.all of every row (with ``group``; the
         defined parameters last, in group 0) and its delta-method SEs
-        (``sem.results.standardized_table``)."""
+        (``sem.diagnostics.standardized_table``)."""
         return standardized_table(
             group_std_function(self.pt, self._rams, "all"), self.theta, self.cov_theta,
             self.estimates[["lhs", "op", "rhs", "group", "label"]])

@@ -147,7 +147,7 @@ def test_residuals_match_lavaan(name, kind, hs, hs_missing):
 @pytest.mark.parametrize("name", ["hs", "hs_means", "pd"])
 def test_standardized_residuals_match_lavaan(name, hs):
     """lavaan's type = "standardized": the raw residuals over their own SEs,
-    ACOV(r) = Q (Γ_S / N) Qᵀ (``sem.results.standardized_residual_se``). lavaan's
+    ACOV(r) = Q (Γ_S / N) Qᵀ (``sem.diagnostics.standardized_residual_se``). lavaan's
     NA (a residual variance that is not positive) are NaN here too."""
     from sem.datasets import load
 
