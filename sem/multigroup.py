@@ -72,18 +72,18 @@ import pandas as pd
 from . import data as _data
 from . import fit_measures as _fm
 from .defined import defined_estimates
+from .diagnostics import (check_residual_type, check_score_method, factor_scores,
+                          residual_moments, rsquare_of, standardized_table)
 from .errors import DataError, SpecificationError
-from .estimation import compiled, maximize
+from .estimation import maximize
 from .grouptable import group_partable, param_names
-from .inference import intervals, invert_information, sandwich, wald_table
+from .inference import intervals, invert_information, wald_table
 from .jaxconfig import jnp
 from .problem import SEMProblem
 from .ram import RAM
+from .results import _information_kind, check_se, information_matrix, robust_covariance
 from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
 from .scaled_test import group_scaling_factors, model_moments, robust_measures
-from .diagnostics import (check_residual_type, check_score_method, factor_scores,
-                          residual_moments, rsquare_of, standardized_table)
-from .results import _information_kind
 from .standardized import group_std_function
 from .starts import sample_moments, start_values, table_rows
 
@@ -155,9 +155,7 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
                missing: str = "error", information=None, se: str = "standard",
                max_iter: int = 2000):
     """``Model.fit(data, group=...)``: see the module."""
-    if se not in ("standard", "robust", "none"):
-        raise ValueError(f"with group=, se must be 'standard', 'robust' or 'none', not "
-                         f"{se!r}")
+    check_se(se)
     check_group_column(data, group)
     labels = list(pd.unique(data[group]))
     if len(labels) < 2:
@@ -251,22 +249,15 @@ class MultiGroupResults:
         self.llf = float(opt.llf) - self._ll_x
 
     def _vcov(self, problem, data):
-        summ = {k: np.asarray(v) for k, v in problem.summarize(data).items()}
-        th = jnp.asarray(self.theta)
-        if self.information == "observed":
-            info = -np.asarray(compiled(problem, "hessian")(th, summ))
-        else:
-            info = np.asarray(compiled(problem, "expected")(th, summ))
+        info = information_matrix(problem, self.theta, problem.summarize(data),
+                                  self.information)
         inv = invert_information(info)
         self.identified = not inv.singular
         self.cov_theta = inv.cov
         if self.se_type == "robust":     # the sandwich from every group's case scores
-            jd = {kk: jnp.asarray(v) for kk, v in data.items()}
-            s = np.asarray(compiled(problem, "scores")(th, jd))
-            w = np.asarray(data["w"])
-            # its parts, kept for the scaled test (``sem.scaled_test``)
-            self._bread_inv, self._meat = inv.cov, (s * w[:, None]).T @ s
-            self.cov_theta = sandwich(inv.cov, s, w)
+            self._bread_inv = inv.cov
+            self._meat, self.cov_theta = robust_covariance(problem, self.theta, data,
+                                                           inv.cov)
 
     @property
     def params(self) -> pd.Series:

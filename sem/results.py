@@ -10,13 +10,12 @@ import pandas as pd
 
 from . import fit_measures as _fm
 from .defined import defined_estimates
-from .errors import BoundaryWarning, ConvergenceWarning, DataError, SpecificationError
-from .estimation import apply_in_chunks, cached_jit, compiled
-from .inference import (intervals, invert_information, invert_information_many,
-                        sandwich, wald_table)
-from .jaxconfig import jnp
 from .diagnostics import (check_residual_type, check_score_method, factor_scores,
                           residual_moments, rsquare_of, standardized_table)
+from .errors import BoundaryWarning, ConvergenceWarning, DataError, SpecificationError
+from .estimation import apply_in_chunks, cached_jit, compiled
+from .inference import intervals, invert_information, invert_information_many, wald_table
+from .jaxconfig import jnp
 from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
 from .standardized import std_function
 
@@ -41,6 +40,25 @@ def batched_information(spec, stacked, opts, information, missing, se="standard"
         return list(-H)
     return list(apply_in_chunks(compiled(spec.problem, "expected_many"), theta, stacked,
                                 chunk))
+
+
+def information_matrix(problem, theta, summary: dict, kind: str) -> np.ndarray:
+    """The information at θ of one data set (its likelihood summary): minus the
+    Hessian of the log-likelihood (``kind`` "observed") or the expected information."""
+    jd = {k: np.asarray(v) for k, v in summary.items()}
+    th = jnp.asarray(theta)
+    if kind == "observed":
+        return -np.asarray(compiled(problem, "hessian")(th, jd))
+    return np.asarray(compiled(problem, "expected")(th, jd))
+
+
+def robust_covariance(problem, theta, data: dict, bread_inv: np.ndarray):
+    """The Huber–White sandwich from the per-case scores s_i of ``data``: (the meat
+    B = Σ w_i s_i s_iᵀ, I⁻¹ B I⁻¹) with ``bread_inv`` = I⁻¹."""
+    jd = {k: jnp.asarray(v) for k, v in data.items()}
+    s = np.asarray(compiled(problem, "scores")(jnp.asarray(theta), jd))
+    meat = (s * np.asarray(data["w"])[:, None]).T @ s
+    return meat, bread_inv @ meat @ bread_inv
 
 
 def check_se(se) -> None:
@@ -145,24 +163,16 @@ class SEMResults:
             self.null_params = []
             return
         if info is None:
-            th = self.theta
-            jd = {kk: np.asarray(v) for kk, v in self._summary.items()}
-            if self.information == "observed":
-                info = -np.asarray(compiled(prob, "hessian")(th, jd))
-            else:
-                info = np.asarray(compiled(prob, "expected")(th, jd))
+            info = information_matrix(prob, self.theta, self._summary, self.information)
         self.info_matrix = info
         inv = invert_information(info) if inverted is None else inverted
         self.identified = not inv.singular
         self.null_params = [spec.names[i] for i in inv.null_params]
         cov = inv.cov
         if self.se_type == "robust":
-            jd = {kk: jnp.asarray(v) for kk, v in self.data.items()}
-            s = np.asarray(compiled(prob, "scores")(jnp.asarray(self.theta), jd))
-            w = np.asarray(self.data["w"])
             # the sandwich's parts, kept for the scaled test (``sem.scaled_test``)
-            self._bread_inv, self._meat = cov, (s * w[:, None]).T @ s
-            cov = sandwich(cov, s, w)
+            self._bread_inv = cov
+            self._meat, cov = robust_covariance(prob, self.theta, self.data, cov)
         self.cov_theta = cov
 
     def _warn(self):
