@@ -71,17 +71,17 @@ import pandas as pd
 
 from . import data as _data
 from . import fit_measures as _fm
-from .defined import defined_estimates
 from .diagnostics import (check_residual_type, check_score_method, factor_scores,
                           residual_moments, rsquare_of, standardized_table)
 from .errors import DataError, SpecificationError
 from .estimation import maximize
 from .grouptable import group_partable, param_names
-from .inference import intervals, invert_information, wald_table
+from .inference import intervals, invert_information
 from .jaxconfig import jnp
 from .problem import SEMProblem
 from .ram import RAM
-from .results import _information_kind, check_se, information_matrix, robust_covariance
+from .results import (_information_kind, check_se, estimates_table, information_matrix,
+                      robust_covariance)
 from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
 from .scaled_test import group_scaling_factors, model_moments, robust_measures
 from .standardized import group_std_function
@@ -272,22 +272,8 @@ class MultiGroupResults:
     def estimates(self) -> pd.DataFrame:
         """lavaan's ``parameterEstimates(fit, standardized=TRUE)`` with ``group``; the
         defined parameters (``:=``) last, in group 0."""
-        pt = self.pt[self.pt["op"] != ":="]
-        free = pt["free"].to_numpy() - 1
-        est = np.where(free >= 0, self.theta[np.maximum(free, 0)],
-                       pt["ustart"].fillna(0.0).to_numpy())
-        sd = np.sqrt(np.maximum(np.diag(self.cov_theta), 0))
-        se = np.where((free >= 0) & (pt["exo"].to_numpy() == 0),
-                      sd[np.maximum(free, 0)], 0.0)
-        tab = pd.DataFrame({"lhs": pt["lhs"].to_numpy(), "op": pt["op"].to_numpy(),
-                            "rhs": pt["rhs"].to_numpy(), "group": pt["group"].to_numpy(),
-                            "label": pt["label"].to_numpy(), "est": est, "se": se})
-        d = defined_estimates(self.pt, self.theta, self.cov_theta)
-        if d is not None:
-            tab = pd.concat([tab, d.assign(group=0)[tab.columns]], ignore_index=True)
-        w = wald_table(tab["est"], tab["se"])
-        w.loc[tab["se"].to_numpy() == 0, ["z", "pvalue"]] = np.nan
-        tab = pd.concat([tab, w], axis=1)
+        tab = estimates_table(self.pt, self.theta, self.cov_theta, ~self._exo,
+                              columns=("lhs", "op", "rhs", "group", "label"))
         for kind in ("lv", "all"):
             tab[f"std.{kind}"] = self._standardized(kind)
         return tab
@@ -429,13 +415,16 @@ class MultiGroupResults:
         return pd.Series(out)
 
     @property
-    def _n_exo(self) -> int:
-        exo = self.pt[(self.pt["free"] > 0) & (self.pt["exo"] == 1)]
-        return int(exo["free"].nunique())
+    def _exo(self) -> np.ndarray:
+        """The θ entries that are fixed covariates' moments (not reported)."""
+        exo = np.zeros(len(self.theta), bool)
+        rows = (self.pt["free"] > 0) & (self.pt["exo"] == 1)
+        exo[self.pt.loc[rows, "free"].to_numpy() - 1] = True
+        return exo
 
     @property
     def n_params(self) -> int:
-        return len(self.theta) - self._n_exo
+        return int((~self._exo).sum())
 
     aic = _fm.measure("aic")
     bic = _fm.measure("bic")

@@ -61,6 +61,30 @@ def robust_covariance(problem, theta, data: dict, bread_inv: np.ndarray):
     return meat, bread_inv @ meat @ bread_inv
 
 
+def estimates_table(pt: pd.DataFrame, theta, cov, reported, level: float = 0.95,
+                    columns=("lhs", "op", "rhs", "label")) -> pd.DataFrame:
+    """lavaan's ``parameterEstimates`` without the standardized columns: every row of
+    the parameter table (its ``columns``), est, se (0 for fixed rows and for the θ
+    entries not ``reported``: fixed covariates' moments), z, p-value and interval; the
+    defined parameters (``:=``) last, with delta-method SEs (in group 0 where
+    ``columns`` has a group)."""
+    rows = pt[pt["op"] != ":="]
+    free = rows["free"].to_numpy() - 1
+    est = np.where(free >= 0, np.asarray(theta)[np.maximum(free, 0)],
+                   rows["ustart"].fillna(0.0).to_numpy())
+    sd = np.sqrt(np.maximum(np.diag(cov), 0))
+    shown = np.r_[reported, False][np.where(free >= 0, free, -1)]
+    se = np.where((free >= 0) & shown, sd[np.maximum(free, 0)], 0.0)
+    tab = pd.DataFrame({c: rows[c].to_numpy() for c in columns} | {"est": est, "se": se})
+    d = defined_estimates(pt, theta, cov)
+    if d is not None:
+        d = d.assign(group=0) if "group" in columns else d
+        tab = pd.concat([tab, d[tab.columns]], ignore_index=True)
+    w = wald_table(tab["est"], tab["se"], level)
+    w.loc[tab["se"].to_numpy() == 0, ["z", "pvalue"]] = np.nan
+    return pd.concat([tab, w], axis=1)
+
+
 def check_se(se) -> None:
     if se not in ("standard", "robust", "none"):
         raise ValueError(f"se must be 'standard', 'robust' or 'none', got {se!r}")
@@ -233,23 +257,8 @@ class SEMResults:
     def estimates(self) -> pd.DataFrame:
         """lavaan's ``parameterEstimates(fit, standardized=TRUE)``."""
         pt = self.spec.pt
-        rows = pt[pt["op"] != ":="]
-        free = rows["free"].to_numpy() - 1
-        est = np.where(free >= 0, self.theta[np.maximum(free, 0)],
-                       rows["ustart"].fillna(0.0).to_numpy())
-        sd = np.sqrt(np.maximum(np.diag(self.cov_theta), 0))
-        reported = np.r_[self.spec.reported, False]
-        se = np.where((free >= 0) & reported[np.where(free >= 0, free, -1)],
-                      sd[np.maximum(free, 0)], 0.0)
-        tab = pd.DataFrame({"lhs": rows["lhs"].to_numpy(), "op": rows["op"].to_numpy(),
-                            "rhs": rows["rhs"].to_numpy(), "label": rows["label"].to_numpy(),
-                            "est": est, "se": se})
-        d = defined_estimates(pt, self.theta, self.cov_theta)
-        if d is not None:
-            tab = pd.concat([tab, d], ignore_index=True)
-        w = wald_table(tab["est"], tab["se"], self.level)
-        w.loc[tab["se"].to_numpy() == 0, ["z", "pvalue"]] = np.nan
-        tab = pd.concat([tab, w], axis=1)
+        tab = estimates_table(pt, self.theta, self.cov_theta, self.spec.reported,
+                              self.level)
         th = jnp.asarray(self.theta)
         tab["std.lv"] = np.asarray(self._jit("std.lv", lambda: std_function(
             pt, self.spec.ram, "lv"))(th))
