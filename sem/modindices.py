@@ -207,8 +207,7 @@ def group_modification_indices(res, add: str | None = None, sort: bool = False,
 
     pt, vars_ = res.pt[res.pt["op"] != ":="], res.spec.vars
     k = len(res.theta)
-    exo = np.zeros(k, bool)
-    exo[pt.loc[(pt["free"] > 0) & (pt["exo"] == 1), "free"].to_numpy() - 1] = True
+    exo = res._exo                        # the covariates' moments (fixed_x)
     exts, rows, cidx, value, groups = [], [], [], [], []
     for g in range(len(res.groups)):
         pg = pt[pt["group"] == g + 1].reset_index(drop=True)
