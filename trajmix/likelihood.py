@@ -110,10 +110,16 @@ def log_prior(layout, theta, data):
 
 
 def joint_terms(layout, curve, theta, data, joint: bool):
-    """log π_ik + log f_k(y_i) for all persons and classes: (n, K)."""
-    cols = [class_loglik(layout.unpack_class(theta, k), data, curve, joint)
-            for k in range(layout.K)]
-    return log_prior(layout, theta, data) + jnp.stack(cols, -1)
+    """log π_ik + log f_k(y_i) for all persons and classes: (n, K).
+
+    The classes' parameters are stacked and ``class_loglik`` is mapped over them
+    (``vmap``): the program holds one copy of the class likelihood instead of K, which
+    halves the compile time of a two-class mixture of experts (every model structure
+    compiles anew) at the same run time."""
+    per_class = [layout.unpack_class(theta, k) for k in range(layout.K)]
+    stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *per_class)
+    cols = jax.vmap(lambda p: class_loglik(p, data, curve, joint))(stacked)   # K, n
+    return log_prior(layout, theta, data) + cols.T
 
 
 def loglik_cases(layout, curve, theta, data, joint: bool):
