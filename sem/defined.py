@@ -83,8 +83,9 @@ def defined_estimates(pt: pd.DataFrame, theta, cov) -> pd.DataFrame | None:
     if d is None:
         return None
     from .inference import delta_method
+    from .partable import table_key
 
-    val, c, _ = delta_method(d[1], theta, cov)
+    val, c, _ = delta_method(d[1], theta, cov, key=("defined", table_key(pt)))
     rows = pt[pt["op"] == ":="]
     return pd.DataFrame({"lhs": rows["lhs"].to_numpy(), "op": ":=",
                          "rhs": rows["rhs"].to_numpy(), "label": rows["label"].to_numpy(),

@@ -13,13 +13,14 @@ from .errors import SpecificationError
 from .inference import delta_method, wald_table
 from .saturated import unrestricted, unrestricted_variances
 
-def standardized_table(fun, theta, cov, base: pd.DataFrame, level: float = 0.95
-                       ) -> pd.DataFrame:
+def standardized_table(fun, theta, cov, base: pd.DataFrame, level: float = 0.95,
+                       key=None) -> pd.DataFrame:
     """``base`` (the rows' lhs, op, rhs, ...) with est.std = ``fun``(θ̂) and its
     delta-method SEs, z, p-value and interval (lavaan's ``standardizedSolution``). SEs
     below 1e-12 are 0 (as lavaan's, for rows fixed by the standardization); without
-    standard errors (``se="none"``: a NaN covariance) they are NaN."""
-    val, c, _ = delta_method(fun, theta, cov)
+    standard errors (``se="none"``: a NaN covariance) they are NaN. ``key``: the model
+    structure, under which ``fun`` and its Jacobian compile once (``delta_method``)."""
+    val, c, _ = delta_method(fun, theta, cov, key)
     se = np.sqrt(np.maximum(np.diag(c), 0))
     se = np.where(np.isfinite(se) & (se > 1e-12), se, 0.0)
     if np.isnan(cov).all():

@@ -74,8 +74,9 @@ from . import fit_measures as _fm
 from .diagnostics import (check_residual_type, check_score_method, factor_scores,
                           residual_moments, rsquare_of, standardized_table)
 from .errors import DataError, SpecificationError
-from .estimation import maximize
+from .estimation import cached_jit, maximize
 from .grouptable import group_partable, param_names
+from .partable import table_key
 from .inference import intervals, invert_information
 from .jaxconfig import jnp
 from .problem import SEMProblem
@@ -282,7 +283,8 @@ class MultiGroupResults:
         """std.lv or std.all of every row, group by group; a defined parameter from the
         standardized values of the parameters (each at its first row), as lavaan's
         (``sem.standardized.group_std_function``)."""
-        return np.asarray(group_std_function(self.pt, self._rams, kind)(
+        return np.asarray(cached_jit(("sem-groups-std", kind, self._key),
+                                     lambda: group_std_function(self.pt, self._rams, kind))(
             jnp.asarray(self.theta)))
 
     def standardized_solution(self) -> pd.DataFrame:
@@ -291,7 +293,8 @@ class MultiGroupResults:
         (``sem.diagnostics.standardized_table``)."""
         return standardized_table(
             group_std_function(self.pt, self._rams, "all"), self.theta, self.cov_theta,
-            self.estimates[["lhs", "op", "rhs", "group", "label"]])
+            self.estimates[["lhs", "op", "rhs", "group", "label"]],
+            key=("sem-groups-std", self._key))
 
     def _moments(self, g: int):
         """Group ``g``'s RAM matrices (A, S, m) and implied moments of all variables."""
@@ -413,6 +416,12 @@ class MultiGroupResults:
                 self.missing, ycols, sorted(xcols + xfree), groups=G,
                 fixed_x=bool(xcols)))
         return pd.Series(out)
+
+    @cached_property
+    def _key(self) -> tuple:
+        """The model structure (the groups' RAMs and the table with its ``:=`` rows):
+        functions of θ built from the table compile once per key."""
+        return (self.problem.cache_key(), table_key(self.pt))
 
     @property
     def _exo(self) -> np.ndarray:

@@ -37,6 +37,24 @@ from .errors import SpecificationError
 from .syntax import Statement, parse
 
 
+#: the columns that determine every function of θ built from a table (standardized
+#: values, defined parameters): which row each parameter and fixed value sits in
+_KEY_COLUMNS = ("lhs", "op", "rhs", "group", "free", "ustart", "label")
+
+
+def table_key(pt: pd.DataFrame) -> str:
+    """A hash of the table's structure (``_KEY_COLUMNS``). Functions of θ built from a
+    table (the standardized solution, the ``:=`` parameters) are compiled once per
+    key: the RAM alone does not determine them (two models with the same paths and
+    different ``:=`` rows share a RAM)."""
+    import hashlib
+
+    cols = [c for c in _KEY_COLUMNS if c in pt.columns]
+    h = hashlib.sha1(pd.util.hash_pandas_object(pt[cols], index=False).to_numpy().tobytes())
+    h.update(repr(cols).encode())
+    return h.hexdigest()
+
+
 @dataclass(frozen=True)
 class Variables:
     """Variable roles of a model (names in order of first appearance)."""

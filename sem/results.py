@@ -268,7 +268,7 @@ class SEMResults:
 
     def _jit(self, name, make):
         """A jitted function of θ for this model structure, compiled once."""
-        return cached_jit(("sem-results", name, self.spec.problem.cache_key()), make)
+        return cached_jit(("sem-results", name, self.spec.key), make)
 
     def _implied_all(self):
         return self._jit("implied_all", lambda: self.spec.ram.implied_all)(
@@ -278,7 +278,8 @@ class SEMResults:
         """lavaan's ``standardizedSolution``: std.all with delta-method SEs."""
         g = std_function(self.spec.pt, self.spec.ram, "all")
         return standardized_table(g, self.theta, self.cov_theta,
-                                  self.estimates[["lhs", "op", "rhs", "label"]], self.level)
+                                  self.estimates[["lhs", "op", "rhs", "label"]], self.level,
+                                  key=("std.all", self.spec.key))
 
     @property
     def rsquare(self) -> pd.Series:

@@ -110,6 +110,23 @@ def test_path_model_fixed_x_and_defined_parameter(pol_dem):
     assert list(res.params.index) == ["a", "y4~x2", "b", "y8~x1", "y4~~y4", "y8~~y8"]
 
 
+def test_models_sharing_paths_keep_their_own_defined_parameters(pol_dem):
+    """The compiled standardized solution and delta method are keyed by the whole
+    table: a second model with the same paths and other ``:=`` rows once reused the
+    first model's program (the wrong std.all for ab, or a length mismatch)."""
+    paths = "y4 ~ a*x1 + x2; y8 ~ b*y4 + x1; "
+    prod = Model(paths + "ab := a*b").fit(pol_dem)
+    summed = Model(paths + "ab := a + b; d := a - b").fit(pol_dem)
+    for res, f in ((prod, np.multiply), (summed, np.add)):
+        e = res.estimates.set_index("label")
+        assert e.loc["ab", "est"] == pytest.approx(f(e.loc["a", "est"], e.loc["b", "est"]))
+        assert e.loc["ab", "std.all"] == pytest.approx(
+            f(e.loc["a", "std.all"], e.loc["b", "std.all"]))
+        std = res.standardized_solution().set_index("label")
+        assert std.loc["ab", "est.std"] == pytest.approx(e.loc["ab", "std.all"])
+    assert summed.estimates.set_index("label").loc["d", "se"] > 0
+
+
 def test_meanstructure_model_with_defined_parameter(pol_dem):
     res = Model("ind60 =~ x1 + x2 + x3; dem60 =~ y1 + y2 + y3 + y4; dem60 ~ g*ind60; "
                 "g2 := 2*g", meanstructure=True).fit(pol_dem)
