@@ -312,7 +312,8 @@ def clear_compiled() -> None:
     Each XLA CPU executable holds about three memory maps; a process that compiles
     thousands of programs (a long test session, a study over many data shapes) reaches
     Linux's ``vm.max_map_count`` (65 530) and the next compilation dies with a
-    segmentation fault inside LLVM. The test suite calls this after every module."""
+    segmentation fault inside LLVM. The test suite calls this after a module once the
+    process holds half the maps the kernel allows (``tests/conftest.py``)."""
     import gc
 
     for cache in _CACHES:
