@@ -1,7 +1,8 @@
 """Every example runs in its fast mode (in this process, so compiled functions are
 shared with the other tests); the main example gives the same covariates, model and
 log-likelihood twice with the same seed, and its report says which covariates were kept
-and why. (compositional, cyclic SEM and SEM forest examples: tests/sem, tests/forests.)"""
+and why. (compositional, cyclic SEM, SEM forest and progression examples: tests/sem,
+tests/forests, tests/progression.)"""
 from __future__ import annotations
 
 import numpy as np
@@ -63,9 +64,3 @@ def test_main_example_is_stable_and_reports_why(tmp_path, capsys):
               "variants.csv", "estimates.csv"):
         assert (tmp_path / "a" / f).exists(), f
     assert np.isfinite(first["llf"])
-
-
-def test_progression_example(tmp_path, capsys):
-    load_example("progression_forecasting").main(["--fast", "--out", str(tmp_path)])
-    out = capsys.readouterr().out
-    assert "mAUC" in out
