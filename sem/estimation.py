@@ -73,11 +73,13 @@ def _summarizer(problem):
     return lambda d: {k: v for k, v in summarize(d).items() if k in keys}
 
 
-def _solver(problem, max_iter, gtol, polish):
+def _solver(problem, gtol, polish):
+    """BFGS from one start. ``max_iter`` is an argument of the compiled program, not a
+    constant in it: fits with another iteration limit reuse the program."""
     f = _objective(problem)
     summarize = _summarizer(problem)
 
-    def solve_one(u0, data, H0):
+    def solve_one(u0, data, H0, max_iter):
         n = jnp.sum(data["w"])
         data = summarize(data)
         fg = jax.value_and_grad(lambda u: f(u, data, n))
@@ -97,7 +99,7 @@ def _solver(problem, max_iter, gtol, polish):
     return solve_one
 
 
-def _pool_solver(problem, slots, h0_per_set, max_iter, gtol, polish):
+def _pool_solver(problem, slots, h0_per_set, gtol, polish):
     """D data sets × S starts (U0 (D, S, k)) as D·S tasks of ``bfgs_pool``, ``slots``
     side by side: each data set is summarized once, and a slot gathers its task's
     summary at every iteration."""
@@ -106,7 +108,7 @@ def _pool_solver(problem, slots, h0_per_set, max_iter, gtol, polish):
     f = _objective(problem)
     summarize = _summarizer(problem)
 
-    def run(U0, data, H0):
+    def run(U0, data, H0, max_iter):
         D, S, k = U0.shape
         n = jnp.sum(data["w"], axis=1)
         compact = jax.vmap(summarize)(data)
@@ -191,12 +193,12 @@ def compiled(problem, kind: str, **options):
         opts = dict(options)
         batch = opts.pop("batch_size", None)
         per_set = opts.pop("h0_per_set", False)
-        over_starts = jax.vmap(_solver(problem, **opts), in_axes=(0, None, None))
+        over_starts = jax.vmap(_solver(problem, **opts), in_axes=(0, None, None, None))
         if kind == "starts":
             fn = over_starts
         elif batch is None:
             # all side by side (an accelerator): one vmap, in lockstep
-            fn = jax.vmap(over_starts, in_axes=(0, 0, 0 if per_set else None))
+            fn = jax.vmap(over_starts, in_axes=(0, 0, 0 if per_set else None, None))
         else:
             # a CPU: ``batch`` slots, each refilled as soon as its fit stops
             fn = _pool_solver(problem, batch, per_set, **opts)
@@ -438,8 +440,9 @@ def maximize(problem, data: dict, starts, *, max_iter: int = 2000, gtol: float =
     if H0 is None and precondition:
         H0 = jacobi_H0(problem, starts[0], data)
     U0 = to_unconstrained(problem, starts)
-    fn = compiled(problem, "starts", max_iter=max_iter, gtol=gtol, polish=polish)
-    res = fn(U0, {k: np.asarray(v) for k, v in data.items()}, _H0(problem, H0))
+    fn = compiled(problem, "starts", gtol=gtol, polish=polish)
+    res = fn(U0, {k: np.asarray(v) for k, v in data.items()}, _H0(problem, H0),
+             np.int64(max_iter))
     res = jax.tree_util.tree_map(lambda a: np.asarray(a)[None], jax.device_get(res))
     return _pick(problem, res, [np.sum(data["w"])])[0]
 
@@ -496,8 +499,8 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
     if batch_size == "auto":
         batch_size = default_batch_size(np.shape(data["w"])[1], problem.n_params)
     per_set = H0 is not None and np.ndim(H0) == 3
-    fn = compiled(problem, "many", max_iter=max_iter, gtol=gtol, polish=polish,
-                  batch_size=batch_size, h0_per_set=per_set)
+    fn = compiled(problem, "many", gtol=gtol, polish=polish, batch_size=batch_size,
+                  h0_per_set=per_set)
     sharding = _device_sharding() if shard and batch_size is None else None
     n_dev = 1 if sharding is None else len(sharding.mesh.devices.flat)
     H0 = np.asarray(H0) if per_set else _H0(problem, H0)
@@ -509,7 +512,7 @@ def maximize_many(problem, data: dict, starts, *, max_iter: int = 2000,
             jdata, U = jax.device_put((jdata, U), sharding)
             if per_set:
                 h0 = jax.device_put(h0, sharding)
-        return fn(U, jdata, h0)
+        return fn(U, jdata, h0, np.int64(max_iter))
 
     threads = 1 if sharding is not None else threads_for(np.shape(data["w"])[1],
                                                           problem.n_params)

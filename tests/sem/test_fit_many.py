@@ -30,6 +30,27 @@ def test_parameters_are_recovered_from_a_known_population():
         assert abs(res.params[k] - v) < 4 * res.bse[k], k
 
 
+def test_another_iteration_limit_reuses_the_compiled_solver():
+    """``max_iter`` is an argument of the compiled BFGS, not a constant in it: a fit
+    stopped early (a non-convergence check, a smoke run) compiles nothing new."""
+    import warnings
+
+    from sem.errors import ConvergenceWarning
+    from sem.estimation import compiled
+
+    m, d = Model(CFA), simulate_cfa(300, 2)
+    full = m.fit(d)
+    solver = compiled(full.spec.problem, "starts", gtol=1e-8, polish=False)
+    programs = solver._cache_size()
+    assert programs >= 1                          # the fit above compiled it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        short = m.fit(d, max_iter=3)
+    assert not short.converged and short.opt.n_iter == 3
+    assert full.converged and full.opt.n_iter > 3
+    assert solver._cache_size() == programs
+
+
 def test_fit_many_equals_single_fits_and_does_not_recompile():
     m = Model(CFA)
     data = [simulate_cfa(300, s) for s in range(6)]

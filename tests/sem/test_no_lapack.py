@@ -15,8 +15,8 @@ def _lowered_text(problem, data, kind="many"):
     stacked = {k: jnp.asarray(np.broadcast_to(v, (D,) + np.shape(v))) for k, v in data.items()}
     k = problem.n_params
     if kind == "many":
-        fn = compiled(problem, "many", max_iter=5, gtol=1e-8, polish=False, batch_size=None)
-        args = (jnp.zeros((D, 2, k)), stacked, jnp.zeros((k, k)))
+        fn = compiled(problem, "many", gtol=1e-8, polish=False, batch_size=None)
+        args = (jnp.zeros((D, 2, k)), stacked, jnp.zeros((k, k)), 5)   # 5: max_iter
     else:
         fn = compiled(problem, kind)
         args = (jnp.zeros((D, k)) + 0.5, stacked)
