@@ -23,7 +23,7 @@ from .estimation import (apply_in_chunks, bootstrap_weights, compiled, h0_from_i
                          maximize, maximize_many, maximize_weighted, random_starts,
                          seed_to_int, summarize_many, summarize_one)
 from .jaxconfig import jnp
-from .partable import build_partable, table_key
+from .partable import build_partable, model_key
 from .problem import SEMProblem
 from .ram import RAM
 from .starts import (complete_and_unweighted, sample_moments, sample_moments_many,
@@ -44,10 +44,8 @@ class _Spec:
 
     @cached_property
     def key(self) -> tuple:
-        """The model structure: the problem's key (its RAM) and the table's (its
-        ``:=`` rows and labels, which the RAM does not hold); functions of θ built from
-        the table are compiled once per key."""
-        return (self.problem.cache_key(), table_key(self.pt))
+        """The model structure (``sem.partable.model_key``)."""
+        return model_key(self.problem, self.pt)
 
     @cached_property
     def param_index(self) -> pd.Index:

@@ -76,7 +76,7 @@ from .diagnostics import (check_residual_type, check_score_method, factor_scores
 from .errors import DataError, SpecificationError
 from .estimation import cached_jit, maximize
 from .grouptable import group_partable, param_names
-from .partable import table_key
+from .partable import model_key
 from .inference import intervals, invert_information
 from .jaxconfig import jnp
 from .problem import SEMProblem
@@ -419,9 +419,8 @@ class MultiGroupResults:
 
     @cached_property
     def _key(self) -> tuple:
-        """The model structure (the groups' RAMs and the table with its ``:=`` rows):
-        functions of θ built from the table compile once per key."""
-        return (self.problem.cache_key(), table_key(self.pt))
+        """The model structure (``sem.partable.model_key``)."""
+        return model_key(self.problem, self.pt)
 
     @property
     def _exo(self) -> np.ndarray:

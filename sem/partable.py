@@ -55,6 +55,13 @@ def table_key(pt: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+def model_key(problem, pt: pd.DataFrame) -> tuple:
+    """The key of a fitted model's structure: its problem's (the RAM, or the groups'
+    RAMs) and its table's (``table_key``: the ``:=`` rows and labels, which the RAM does
+    not hold). Functions of θ built from the table compile once per key."""
+    return (problem.cache_key(), table_key(pt))
+
+
 @dataclass(frozen=True)
 class Variables:
     """Variable roles of a model (names in order of first appearance)."""
