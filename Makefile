@@ -14,8 +14,11 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(PY) examples/main.py
 
+# The suite is compile-bound and one pytest process keeps about 1.3 cores busy: one
+# worker per core (at most 4, tests/conftest.py), whole test files per worker so
+# the tests of a file share their compiled programs (pytest-xdist).
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 bench: $(VENV)/.installed
 	$(PY) -m pip install -q -e ".[bench]"

@@ -71,7 +71,9 @@ else
 fi
 
 case "$PART" in tests|all)
-    row tests 0 $PY -m pytest -q -x -p no:cacheprovider ;;
+    # tests at XLA's default optimisation level on the device (tests/conftest.py
+    # lowers it for CPU compile time)
+    row tests 0 env TRAJMIX_TEST_XLA_OPT=default $PY -m pytest -q -x -p no:cacheprovider ;;
 esac
 case "$PART" in bench|all)
     row sem_bench 1 $PY bench/sem_bench.py --boot $BOOT --semopy-fits 20

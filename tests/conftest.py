@@ -10,7 +10,22 @@ import pandas as pd
 import pytest
 from hypothesis import settings
 
-import sem  # noqa: F401  (jax configuration before anything else touches jax)
+# The suite is compile-bound (docs/design.md, Conventions): XLA's backend (LLVM)
+# optimisation level 0 compiles its programs ~20 % faster and runs them a little slower,
+# a good trade for tests that compile hundreds of model structures and run each a few
+# times (tests/trajmix + test_multigroup: 289 -> 232 s; the whole suite on 2 workers,
+# 2-core VM: 487 -> 373 s). Results change only at rounding
+# level, as between two machines: no fast-math at any level, but fused multiply-adds and
+# summation order may differ (HS CFA: 1e-15 relative; a mixture of experts, whose BFGS
+# path then differs by rounding: estimates within 2e-6 relative, the log-likelihood
+# within 1e-11). Examples and benchmarks run at XLA's default level (2) outside the
+# tests; TRAJMIX_TEST_XLA_OPT=default keeps the default here too.
+if os.environ.get("TRAJMIX_TEST_XLA_OPT", "0") != "default" and \
+        "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level="
+                               + os.environ.get("TRAJMIX_TEST_XLA_OPT", "0")).strip()
+
+import sem  # noqa: E402,F401  (jax configuration before anything else touches jax)
 
 # Property tests draw their examples from a seed fixed per test, so the README's test
 # command gives the same verdict on every run (a random draw once failed a tolerance
@@ -36,6 +51,24 @@ def load_example(name: str):
 
 def reference(name: str) -> pd.DataFrame:
     return pd.read_csv(DATA / name, keep_default_na=True)
+
+
+def pytest_xdist_auto_num_workers(config):
+    """Workers for ``make test`` (``pytest -n auto``): one per core this process may
+    run on, at most 4. The suite is compile-bound and a single pytest process keeps
+    about 1.3 of 2 cores busy (2 workers: 673 -> 373 s on a 2-core VM); every worker
+    compiles the programs its files need on its own, so more workers add compiling
+    and memory faster than they save time. A worker peaks near 4.6 GB (resident), so
+    there is also one worker per 6 GB of memory at most."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        cores = os.cpu_count() or 1
+    try:
+        gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (AttributeError, ValueError, OSError):  # pragma: no cover
+        gb = 24.0
+    return max(1, min(cores, 4, int(gb // 6)))
 
 
 def _map_count() -> tuple[int, int]:
