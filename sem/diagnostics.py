@@ -81,6 +81,18 @@ def standardized_residual_se(S, ybar, Sigma, mu, delta, cov_theta, N,
     return np.sqrt(V), (np.sqrt(v[len(r):]) if meanstructure else None)
 
 
+def check_standardized_residual_fit(information: str, se_type: str) -> None:
+    """Standardized residuals take Cov(θ̂) as the inverse expected information (A₀⁻¹ of
+    ``standardized_residual_se``; lavaan's is never robust and forces the h1-based
+    information): refuse a fit whose Cov(θ̂) is another (the sandwich, the observed
+    information) or absent, rather than divide by the wrong SEs."""
+    if se_type != "standard" or information != "expected":
+        raise NotImplementedError(
+            "standardized residuals need a fit with se='standard' and "
+            f"information='expected' (this one: se={se_type!r}, "
+            f"information={information!r}); use type='normalized' or 'cor'")
+
+
 def check_residual_type(type) -> None:
     if type not in RESIDUAL_TYPES:
         raise ValueError(f"type must be one of {sorted(RESIDUAL_TYPES)}, got {type!r}")

@@ -54,10 +54,11 @@ the one-group result}), ``predict(data=None, method)`` (factor scores with the g
 column, in the data's row order and index; each case with its group's parameters),
 ``standardized_solution()`` (delta-method SEs of ``group_std_function``) and
 ``se="none"`` (estimates only, NaN SEs). Equal to lavaan 0.6.14's
-``lavInspect(fit, "r2")``, ``residuals``, ``lavPredict`` (matched by
-``lavInspect(fit, "case.idx")``) and ``standardizedSolution`` for metric invariance
-(complete and FIML), the scalar model, a latent regression and labels with ``:=``
-(``tests/data/lavaan_mg_{r2,residuals,factor_scores,std}.csv``).
+``lavInspect(fit, "r2")``, ``residuals`` (standardized ones too, for complete data),
+``lavPredict`` (matched by ``lavInspect(fit, "case.idx")``) and ``standardizedSolution``
+for metric invariance (complete and FIML), the scalar model, a latent regression and
+labels with ``:=`` (``tests/data/lavaan_mg_{r2,residuals,resid_standardized,
+factor_scores,std}.csv``).
 
 Not (yet) supported with groups: definition variables, case weights, several starts.
 """
@@ -71,10 +72,11 @@ import pandas as pd
 
 from . import data as _data
 from . import fit_measures as _fm
-from .diagnostics import (check_residual_type, check_score_method, factor_scores,
+from .diagnostics import (check_residual_type, check_score_method,
+                          check_standardized_residual_fit, factor_scores,
                           residual_moments, rsquare_of, standardized_table)
 from .errors import DataError, SpecificationError
-from .estimation import cached_jit, maximize
+from .estimation import cached_jit, compiled, maximize
 from .grouptable import group_partable, param_names
 from .partable import model_key
 from .inference import intervals, invert_information
@@ -315,19 +317,32 @@ class MultiGroupResults:
     def residuals(self, type: str = "raw") -> dict:
         """lavaan's ``residuals(fit, type=)``, group by group: {group label: the
         one-group result's {"type", "cov", "mean"}} (``SEMResults.residuals``; "raw",
-        "cor" (cor.bollen) or "normalized"; S and ȳ each group's unrestricted, FIML
-        under missing values)."""
+        "cor" (cor.bollen), "normalized" or "standardized"; S and ȳ each group's
+        unrestricted, FIML under missing values).
+
+        "standardized" (complete data, no fixed covariates): group g's raw residuals
+        over the SEs of ``standardized_residual_se`` with Δ_g the Jacobian of group g's
+        moments in the global θ and Cov(θ̂) of all groups' parameters. That is lavaan's
+        formula, Q_g = I − w_g Δ_g A₀⁻¹ Δ_gᵀ A₁,g with the group weight w_g = N_g / N and
+        A₀⁻¹ = N Cov(θ̂), so w_g A₀⁻¹ = N_g Cov(θ̂): the one-group function with N_g.
+        (Like lavaan's, it keeps only group g's own sample moments in the linearised
+        residual: the other groups' moments also move θ̂ through the equal parameters,
+        a term both leave out.) Equal to lavaan 0.6.14's, tests/sem/test_multigroup.py."""
         check_residual_type(type)
-        if type == "standardized":
-            # lavaan's needs the groups' moments stacked (equal parameters couple them)
-            raise NotImplementedError("standardized residuals of multiple-group fits; "
-                                      "use type='normalized' or 'cor'")
         ov = list(self.spec.vars.ov)
+        theta = jnp.asarray(self.theta)
         out = {}
         for g, (lab, ram, d) in enumerate(zip(self.groups, self._rams, self._datas)):
-            Sigma, mu = ram.implied(jnp.asarray(self.theta))
+            Sigma, mu = ram.implied(theta)
+            std = None
+            if type == "standardized" and d["patterns"].shape[0] == 1:
+                check_standardized_residual_fit(self.information, self.se_type)
+                prob = self.problem.problems[g]
+                delta = compiled(prob, "moment_jacobian")(
+                    theta, {k: np.asarray(v) for k, v in prob.summarize(d).items()})
+                std = (np.asarray(delta), self.cov_theta)
             out[lab] = residual_moments(d, Sigma, mu, ov, type, True,
-                                        bool(self.spec.vars.ov_x))
+                                        bool(self.spec.vars.ov_x), std)
         return out
 
     def predict(self, data: pd.DataFrame | None = None,

@@ -10,7 +10,8 @@ import pandas as pd
 
 from . import fit_measures as _fm
 from .defined import defined_estimates
-from .diagnostics import (check_residual_type, check_score_method, factor_scores,
+from .diagnostics import (check_residual_type, check_score_method,
+                          check_standardized_residual_fit, factor_scores,
                           residual_moments, rsquare_of, standardized_table)
 from .errors import BoundaryWarning, ConvergenceWarning, DataError, SpecificationError
 from .estimation import apply_in_chunks, cached_jit, compiled
@@ -395,14 +396,16 @@ class SEMResults:
         the unrestricted estimates (FIML's under missing values; divisor N). Returns
         {"type", "cov"[, "mean"]}. ``"standardized"``: raw over the SEs of the
         residuals themselves (``standardized_residual_se``; complete data, no fixed
-        covariates)."""
+        covariates; a fit with se="standard" and the expected information,
+        whose Cov(θ̂) they use: ``check_standardized_residual_fit``)."""
         if self.spec.problem.has_defvars:
             raise NotImplementedError("residuals with definition variables (each case "
                                       "has its own implied moments)")
         check_residual_type(type)
         Sigma, mu = self.implied()
         std = None
-        if type == "standardized":
+        if type == "standardized" and self.data["patterns"].shape[0] == 1:
+            check_standardized_residual_fit(self.information, self.se_type)
             prob = self.spec.problem
             jd = {k: np.asarray(v) for k, v in self._summary.items()}
             delta = np.asarray(compiled(prob, "moment_jacobian")(jnp.asarray(self.theta), jd))

@@ -53,6 +53,7 @@ def reference(name: str) -> pd.DataFrame:
     return pd.read_csv(DATA / name, keep_default_na=True)
 
 
+@pytest.hookimpl(optionalhook=True)     # plain pytest, without pytest-xdist, too
 def pytest_xdist_auto_num_workers(config):
     """Workers for ``make test`` (``pytest -n auto``): one per core this process may
     run on, at most 4. The suite is compile-bound and a single pytest process keeps

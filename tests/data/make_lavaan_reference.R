@@ -332,3 +332,17 @@ sres(cfa(HS, data = hs), "hs")
 sres(cfa(HS, data = hs, meanstructure = TRUE), "hs_means")
 sres(sem(PD, data = pd, optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 10000)),
      "pd")
+# standardized residuals of multiple-group fits (metric and scalar invariance, complete
+# data): a long table as lavaan_mg_residuals.csv
+msres <- function(fit, case) {
+  r <- residuals(fit, type = "standardized")
+  do.call(rbind, lapply(seq_along(r), function(g) {
+    m <- r[[g]]$cov
+    rbind(data.frame(case = case, group = g, row = rep(rownames(m), ncol(m)),
+                     col = rep(colnames(m), each = nrow(m)), value = as.vector(m)),
+          data.frame(case = case, group = g, row = names(r[[g]]$mean),
+                     col = "~1", value = as.numeric(r[[g]]$mean)))
+  }))
+}
+write.csv(rbind(msres(mgm, "metric"), msres(mgs, "scalar")),
+          "lavaan_mg_resid_standardized.csv", row.names = FALSE)

@@ -170,8 +170,14 @@ def test_standardized_residuals_refused_where_not_computed(hs, hs_missing):
         Model(HS_MODEL).fit(hs_missing, missing="ml").residuals("standardized")
     with pytest.raises(NotImplementedError, match="complete data"):
         Model("x4 ~ x1 + ageyr").fit(hs).residuals("standardized")
-    with pytest.raises(NotImplementedError, match="multiple-group"):
-        Model(HS_MODEL).fit(hs, group="school").residuals("standardized")
+    # their SEs need Cov(θ̂) from the expected information, not a sandwich or the
+    # observed information (lavaan's are never robust)
+    with pytest.raises(NotImplementedError, match="se='robust'"):
+        Model(HS_MODEL).fit(hs, se="robust").residuals("standardized")
+    with pytest.raises(NotImplementedError, match="information='observed'"):
+        Model(HS_MODEL).fit(hs, information="observed").residuals("standardized")
+    with pytest.raises(NotImplementedError, match="se='none'"):
+        Model(HS_MODEL).fit(hs, se="none").residuals("standardized")
 
 WALD_MODEL = """ind60 =~ x1 + x2 + x3
 dem60 =~ y1 + a*y2 + b*y3 + c*y4

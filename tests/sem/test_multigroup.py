@@ -390,6 +390,38 @@ def test_residuals_match_lavaan(more_fits, case, kind):
         assert np.abs(part["value"]).max() > 0.05          # not a table of zeros
 
 
+@pytest.mark.parametrize("case", ["metric", "scalar"])
+def test_standardized_residuals_match_lavaan(more_fits, case):
+    """Each group's raw residuals over their own SEs, with Δ_g in the global θ and the
+    group weight N_g / N (lavaan's lav_residuals_acov; lavaan_mg_resid_standardized.csv);
+    under scalar invariance the mean residuals are not zero and are compared too."""
+    res = more_fits[case]
+    ref = reference("lavaan_mg_resid_standardized.csv").query("case == @case")
+    out = res.residuals("standardized")
+    assert list(out) == res.groups
+    for g, lab in enumerate(res.groups):
+        r = out[lab]
+        assert r["type"] == "standardized"
+        part = ref[ref["group"] == g + 1]
+        cov = part[part["col"] != "~1"]
+        got = np.array([r["cov"].loc[a, b] for a, b in zip(cov["row"], cov["col"])])
+        # lavaan's multiple-group estimates agree with ours to 5e-5 (its default
+        # convergence; test_invariance_models_match_lavaan), and a residual over an SE
+        # of ~0.03 carries that on ~30-fold: here 2e-4 at most. Without the group
+        # weight (N in place of N_g) the largest difference would be 2.2.
+        np.testing.assert_allclose(got, cov["value"], atol=5e-4)
+        mean = part[part["col"] == "~1"]
+        np.testing.assert_allclose(r["mean"][mean["row"]], mean["value"], atol=5e-4)
+        assert np.abs(cov["value"]).max() > 1.0           # not a table of zeros
+
+
+def test_standardized_residuals_refused_where_their_ses_do_not_apply(more_fits, labelled):
+    with pytest.raises(NotImplementedError, match="complete data"):
+        more_fits["fiml_metric"].residuals("standardized")
+    with pytest.raises(NotImplementedError, match="se='robust'"):
+        labelled["robust"].residuals("standardized")
+
+
 @pytest.mark.parametrize("case", ["metric", "fiml_metric", "scalar"])
 @pytest.mark.parametrize("method", ["regression", "Bartlett"])
 def test_factor_scores_match_lavaan(more_fits, hs, hs_missing, case, method):
