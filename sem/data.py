@@ -102,18 +102,41 @@ def patterns_of(obs: np.ndarray):
     return pats[order], rank[np.asarray(inv).ravel()]
 
 
+def check_weights(weights, n: int, unit: str = "row") -> np.ndarray:
+    """Case weights: one finite, non-negative number per ``unit`` (n of them), not all
+    0; a ``DataError`` saying which are not. (Unchecked, a negative weight gave a
+    "log-likelihood" of the wrong sign and a negative N without a word.)"""
+    try:
+        w = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise DataError(f"weights must be numbers, one per {unit} ({e})") from None
+    if w.ndim != 1 or len(w) != n:
+        raise DataError(f"weights must have one value per {unit} ({n}), got shape "
+                        f"{w.shape}")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        rows = np.nonzero(bad)[0]
+        raise DataError(f"weights must be finite and >= 0; {len(rows)} are not ({unit}s "
+                        f"{rows[:5].tolist()}{' ...' if len(rows) > 5 else ''})")
+    if not w.sum() > 0:
+        raise DataError("the weights are all 0")
+    return w
+
+
 def prepare(data: pd.DataFrame, names, *, missing: str = "error", defvars=(),
             weights=None) -> dict:
     """DataFrame → the array dict described in the module docstring."""
     if missing not in MISSING_OPTIONS:
         raise ValueError(f"missing must be one of {MISSING_OPTIONS}, got {missing!r}")
     check_columns(data, list(names))
+    if weights is not None:
+        weights = check_weights(weights, len(data))
     if defvars:
         check_columns(data, list(defvars), what="definition variable")
     Y = numeric_block(data, names, allow_missing=missing != "error")
     D = numeric_block(data, defvars, allow_missing=False, allow_constant=True,
                       what="definition variable") if defvars else None
-    w = np.ones(len(Y)) if weights is None else np.asarray(weights, dtype=float)
+    w = np.ones(len(Y)) if weights is None else weights
     obs = ~np.isnan(Y)
     if missing == "listwise":
         keep = obs.all(1)

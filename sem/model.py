@@ -26,8 +26,8 @@ from .jaxconfig import jnp
 from .partable import build_partable, model_key
 from .problem import SEMProblem
 from .ram import RAM
-from .starts import (complete_and_unweighted, sample_moments, sample_moments_many,
-                     start_values, table_rows)
+from .starts import (check_start, complete_and_unweighted, sample_moments,
+                     sample_moments_many, start_values, table_rows)
 from .syntax import parse
 
 
@@ -329,12 +329,10 @@ class Model:
             if any(v is not None for v in (sample_cov, sample_mean, sample_nobs)):
                 raise NotImplementedError("multiple groups from summary statistics: "
                                           "fit each group's data with group=")
-            if weights is not None or start is not None or n_starts > 1:
-                raise NotImplementedError("with group=: no weights, one start and the "
-                                          "default start values")
             res = fit_groups(self, data, group, group_equal, group_partial,
                              missing=missing, information=information, se=se,
-                             max_iter=max_iter)
+                             max_iter=max_iter, weights=weights, start=start,
+                             n_starts=n_starts, seed=seed)
             if warn and not res.converged:
                 warnings.warn("the optimizer did not converge", ConvergenceWarning,
                               stacklevel=2)
@@ -364,7 +362,8 @@ class Model:
         if missing != "ml":
             _data.check_sample_covariance(d, spec.vars.ov)
         S, mu = sample_moments(d)
-        theta0 = self.start(d, spec, (S, mu)) if start is None else np.asarray(start, float)
+        theta0 = (self.start(d, spec, (S, mu)) if start is None
+                  else check_start(start, spec.problem.n_params))
         spec.ram.check_nonsingular(theta0)
         # the likelihood's statistics: compiled code then serves every sample size
         work = _moment_summary(spec, {k: v[None] for k, v in d.items()}, S[None], mu[None])

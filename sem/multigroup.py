@@ -60,7 +60,7 @@ for metric invariance (complete and FIML), the scalar model, a latent regression
 labels with ``:=`` (``tests/data/lavaan_mg_{r2,residuals,resid_standardized,
 factor_scores,std}.csv``).
 
-Not (yet) supported with groups: definition variables, case weights, several starts.
+Not (yet) supported with groups: definition variables.
 """
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ from .diagnostics import (check_residual_type, check_score_method,
                           check_standardized_residual_fit, factor_scores,
                           residual_moments, rsquare_of, standardized_table)
 from .errors import DataError, SpecificationError
-from .estimation import cached_jit, compiled, maximize
+from .estimation import cached_jit, compiled, maximize, random_starts
 from .grouptable import group_partable, param_names
 from .partable import model_key
 from .inference import intervals, invert_information
@@ -88,7 +88,7 @@ from .results import (_information_kind, check_se, estimates_table, information_
 from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
 from .scaled_test import group_scaling_factors, model_moments, robust_measures
 from .standardized import group_std_function
-from .starts import sample_moments, start_values, table_rows
+from .starts import check_start, sample_moments, start_values, table_rows
 
 
 class MultiGroupProblem:
@@ -156,10 +156,15 @@ def check_group_column(data, group: str, where: str = "",
 
 def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_partial=(), *,
                missing: str = "error", information=None, se: str = "standard",
-               max_iter: int = 2000):
-    """``Model.fit(data, group=...)``: see the module."""
+               max_iter: int = 2000, weights=None, start=None, n_starts: int = 1,
+               seed=0):
+    """``Model.fit(data, group=...)``: see the module. ``weights`` (one per row of
+    ``data``), ``start`` (θ in ``param_names`` order) and ``n_starts``/``seed`` (the
+    start and jittered copies, ``sem.estimation.random_starts``) as in one group."""
     check_se(se)
     check_group_column(data, group)
+    if weights is not None:
+        weights = _data.check_weights(weights, len(data))
     labels = list(pd.unique(data[group]))
     if len(labels) < 2:
         raise DataError(f"group column '{group}' has a single value {labels}; fit "
@@ -175,13 +180,15 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
 
     # rows numbered by position, so that factor scores go back to the data's order
     index, data = data.index, data.reset_index(drop=True)
-    data, _, dropped = _complete_on_covariates(vars_.ov_x, data, None, missing)
+    data, weights, dropped = _complete_on_covariates(vars_.ov_x, data, weights, missing)
     _warn_dropped([dropped], vars_.ov_x)
     datas, rows = [], []
     for lab in labels:
-        sub = data[data[group] == lab]
+        inside = (data[group] == lab).to_numpy()
+        sub = data[inside]
         try:
-            d = _data.prepare(sub, ov, missing=missing)
+            d = _data.prepare(sub, ov, missing=missing,
+                              weights=None if weights is None else weights[inside])
         except (DataError, SpecificationError) as e:
             raise type(e)(f"group {lab!r}: {e}") from None
         if missing != "ml":
@@ -205,7 +212,15 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
         total[used] += t[used]
         count[used] += 1
     theta0 = total / np.maximum(count, 1)
-    opt = maximize(prob, joined, theta0[None], max_iter=max_iter)
+    if start is not None:
+        theta0 = check_start(start, k)
+    for lab, ram in zip(labels, rams):
+        try:
+            ram.check_nonsingular(theta0)
+        except SpecificationError as e:
+            raise SpecificationError(f"group {lab!r}: {e}") from None
+    starts = random_starts(theta0, n_starts, seed, positive=prob.positive)
+    opt = maximize(prob, joined, starts, max_iter=max_iter)
     res = MultiGroupResults(model, pt, vars_, labels, rams, prob, joined, datas, opt,
                             information, missing, se)
     res.group_var, res._rows, res._index = group, rows, index

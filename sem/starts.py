@@ -82,6 +82,23 @@ def _centred_moments(Y: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.nda
     return S, mu
 
 
+def check_start(start, k: int) -> np.ndarray:
+    """A user's start vector: ``k`` finite numbers in ``param_names`` order, else a
+    ``SpecificationError`` (a wrong length failed deep in numpy, NaN gave a fit at
+    −inf)."""
+    from .errors import SpecificationError
+
+    try:
+        theta = np.asarray(start, dtype=float)
+    except (TypeError, ValueError):
+        theta = np.asarray([np.nan])
+    if theta.shape != (k,) or not np.all(np.isfinite(theta)):
+        raise SpecificationError(f"start must be {k} finite numbers, one per parameter "
+                                 f"(param_names), got shape {theta.shape}"
+                                 + ("" if theta.shape != (k,) else " with non-finite values"))
+    return theta
+
+
 def table_rows(pt: pd.DataFrame) -> list:
     """The table's rows (without defined parameters) as records with attributes,
     computed once per model: ``fit_many`` needs start values for every data set.

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sem.data import check_columns, numeric_block
+from sem.data import check_columns, check_weights, numeric_block
 from sem.errors import DataError, SpecificationError
 
 
@@ -87,32 +87,13 @@ def _check_times(T: np.ndarray, mask: np.ndarray, ids, t_names=None) -> None:
                 + (f" (columns {t_names})" if t_names else ""))
 
 
-def _weights(weights, n: int) -> np.ndarray:
-    """Case weights: one finite, non-negative number per person, not all 0."""
-    try:
-        w = np.asarray(weights, dtype=float)
-    except (TypeError, ValueError) as e:
-        raise DataError(f"weights must be numbers, one per person ({e})") from None
-    if w.ndim != 1 or len(w) != n:
-        raise DataError(f"weights must have one value per person ({n}), got shape "
-                        f"{w.shape}")
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        rows = np.nonzero(bad)[0]
-        raise DataError(f"weights must be finite and >= 0; {len(rows)} are not (persons "
-                        f"{rows[:5].tolist()}{' ...' if len(rows) > 5 else ''})")
-    if not w.sum() > 0:
-        raise DataError("the weights are all 0")
-    return w
-
-
 def _finish(Y, T, mask, ids, Xg, Xe, Z, weights) -> dict:
     empty = ~mask.any(1)
     if empty.any():
         bad = [ids[i] for i in np.nonzero(empty)[0][:10]]
         raise DataError(f"{int(empty.sum())} persons have no observed outcome (ids {bad}); "
                         "drop them first")
-    w = np.ones(len(Y)) if weights is None else _weights(weights, len(Y))
+    w = np.ones(len(Y)) if weights is None else check_weights(weights, len(Y), "person")
     return dict(Y=np.where(mask, Y, 0.0), T=np.where(mask, np.nan_to_num(T), 0.0),
                 mask=mask, Xg=Xg, Xe=Xe, Z=np.where(mask[..., None], np.nan_to_num(Z), 0.0),
                 w=w)

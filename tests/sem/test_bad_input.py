@@ -119,3 +119,23 @@ def test_heywood_case_is_flagged():
 def test_data_must_be_a_frame():
     with pytest.raises(DataError, match="DataFrame"):
         Model(HS_MODEL).fit(np.zeros((10, 9)))
+
+
+@pytest.mark.parametrize("weights, message", [
+    (np.ones(10), r"one value per row \(301\)"),
+    (np.where(np.arange(301) == 4, np.nan, 1.0), r"finite and >= 0; 1 are not \(rows \[4\]\)"),
+    (-np.ones(301), r"finite and >= 0; 301 are not \(rows \[0, 1, 2, 3, 4\] \.\.\.\)"),
+    (np.zeros(301), "the weights are all 0"),
+    ("heavy", "weights must be numbers"),
+])
+def test_bad_case_weights_are_named(hs, weights, message):
+    """Before these checks a negative weight gave a positive "log-likelihood" and a
+    negative N without a word, NaN a LinAlgError and all-zero a ZeroDivisionError."""
+    with pytest.raises(DataError, match=message):
+        Model(HS_MODEL).fit(hs, weights=weights)
+
+
+@pytest.mark.parametrize("start", [np.zeros(3), np.full(21, np.nan), "near"])
+def test_bad_start_vector_is_named(hs, start):
+    with pytest.raises(SpecificationError, match="start must be 21 finite numbers"):
+        Model(HS_MODEL).fit(hs, start=start)

@@ -505,3 +505,54 @@ def test_group_results_bad_input(fits, hs):
         res.residuals("standardised")
     with pytest.raises(SpecificationError, match="no latent variables"):
         Model("x1 ~ x2").fit(hs, group="school").predict()
+
+
+def test_case_weights_equal_repeated_rows(hs):
+    """Frequency weights with groups: a weight of c counts a row c times, so the fit
+    equals the fit to the data with each row repeated (estimates, SEs, log-likelihood,
+    chi-square with N the weights' sum); rows of weight 0 drop out as if deleted."""
+    rng = np.random.default_rng(5)
+    w = rng.integers(0, 4, len(hs))
+    rep = hs.loc[np.repeat(hs.index.to_numpy(), w)]
+    a = Model(HS_MODEL).fit(hs, group="school", group_equal="loadings", weights=w)
+    b = Model(HS_MODEL).fit(rep, group="school", group_equal="loadings")
+    assert a.converged and b.converged and a.nobs == b.nobs == w.sum()
+    assert a.group_nobs == b.group_nobs
+    np.testing.assert_allclose(a.params, b.params, atol=1e-6)
+    np.testing.assert_allclose(a.bse, b.bse, atol=1e-6)
+    assert a.llf == pytest.approx(b.llf, abs=1e-6)
+    for k in ("chisq", "df", "cfi", "rmsea", "srmr"):
+        assert a.fit_measures[k] == pytest.approx(b.fit_measures[k], rel=1e-6, abs=1e-9), k
+    # unit weights are no weights
+    c = Model(HS_MODEL).fit(hs, group="school", group_equal="loadings",
+                            weights=np.ones(len(hs)))
+    d = Model(HS_MODEL).fit(hs, group="school", group_equal="loadings")
+    np.testing.assert_allclose(c.params, d.params, atol=1e-8)
+
+
+def test_several_starts_and_a_given_start(fits, hs):
+    """n_starts jittered copies of the lavaan-style start reach the same optimum;
+    start= begins at a given θ (at the optimum: a step or two)."""
+    ref = fits["metric"]
+    many = Model(HS_MODEL).fit(hs, group="school", group_equal="loadings", n_starts=4,
+                               seed=1)
+    assert many.converged and many.llf == pytest.approx(ref.llf, abs=1e-7)
+    np.testing.assert_allclose(many.params, ref.params, atol=1e-5)
+    warm = Model(HS_MODEL).fit(hs, group="school", group_equal="loadings",
+                               start=ref.params.to_numpy())
+    assert warm.converged and warm.opt.n_iter <= 3
+    np.testing.assert_allclose(warm.params, ref.params, atol=1e-6)
+
+
+def test_weights_and_start_bad_input(hs):
+    m = Model(HS_MODEL)
+    with pytest.raises(DataError, match=r"one value per row \(301\)"):
+        m.fit(hs, group="school", weights=np.ones(10))
+    with pytest.raises(DataError, match=r"finite and >= 0; 1 are not \(rows \[7\]\)"):
+        m.fit(hs, group="school", weights=np.where(np.arange(len(hs)) == 7, -1.0, 1.0))
+    with pytest.raises(DataError, match="the weights are all 0"):
+        m.fit(hs, group="school", weights=np.zeros(len(hs)))
+    with pytest.raises(SpecificationError, match=r"start must be \d+ finite numbers"):
+        m.fit(hs, group="school", start=np.zeros(3))
+    with pytest.raises(ValueError, match="n_starts must be a positive integer"):
+        m.fit(hs, group="school", n_starts=0)
