@@ -574,9 +574,11 @@ def random_starts(theta0, n_starts: int, seed, *, scale: float = 0.25, positive=
 
 
 def seed_to_int(seed) -> int:
-    """Accept an int or a ``jax.random`` key."""
-    if isinstance(seed, (int, np.integer)):
+    """Accept an int or a ``jax.random`` key (typed, or the legacy uint32 pair)."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         return int(seed)
     arr = np.asarray(jax.random.key_data(seed) if hasattr(seed, "dtype") and
                      jnp.issubdtype(seed.dtype, jax.dtypes.prng_key) else seed)
+    if arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"seed must be an int or a jax.random key, got {seed!r}")
     return int(np.uint64(arr.ravel()[-1]))

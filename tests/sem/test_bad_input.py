@@ -139,3 +139,11 @@ def test_bad_case_weights_are_named(hs, weights, message):
 def test_bad_start_vector_is_named(hs, start):
     with pytest.raises(SpecificationError, match="start must be 21 finite numbers"):
         Model(HS_MODEL).fit(hs, start=start)
+
+
+@pytest.mark.parametrize("seed", ["abc", 1.5, True])
+def test_bad_seed_is_named(hs, seed):
+    """A seed that is neither an int nor a jax.random key (it was int()'s own
+    message, or True silently taken as 1)."""
+    with pytest.raises(ValueError, match="seed must be an int or a jax.random key"):
+        Model(HS_MODEL).fit(hs, n_starts=2, seed=seed)
