@@ -82,8 +82,8 @@ def _centred_moments(Y: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.nda
     return S, mu
 
 
-def check_start(start, k: int) -> np.ndarray:
-    """A user's start vector: ``k`` finite numbers in ``param_names`` order, else a
+def check_start(start, k: int, order: str = "param_names") -> np.ndarray:
+    """A user's start vector: ``k`` finite numbers in the order ``order`` names, else a
     ``SpecificationError`` (a wrong length failed deep in numpy, NaN gave a fit at
     −inf)."""
     from .errors import SpecificationError
@@ -94,7 +94,7 @@ def check_start(start, k: int) -> np.ndarray:
         theta = np.asarray([np.nan])
     if theta.shape != (k,) or not np.all(np.isfinite(theta)):
         raise SpecificationError(f"start must be {k} finite numbers, one per parameter "
-                                 f"(param_names), got shape {theta.shape}"
+                                 f"({order}), got shape {theta.shape}"
                                  + ("" if theta.shape != (k,) else " with non-finite values"))
     return theta
 

@@ -18,12 +18,17 @@ import pandas as pd
 
 from sem.errors import SpecificationError
 from sem.estimation import maximize, maximize_many, seed_to_int
+from sem.starts import check_start
 
 from . import data as _data
 from .curves import get_curve
 from .layout import Layout
 from .problem import GrowthProblem, canonical_signs, permute_classes
 from .starts import PseudoFactors, class_start, gating_start, kmeans
+
+#: what a start vector (``fit(start=)``, a θ in ``init``) lists: the internal θ of
+#: ``GrowthMixtureResults.theta``, not the reported ``params``
+THETA_ORDER = "GrowthMixtureResults.theta"
 
 EXPERT_LIKELIHOODS = ("joint", "conditional")
 ORDERS = ("auto", "share", "none")
@@ -342,14 +347,17 @@ class GrowthMixture:
         gd = self.prepare(data, y, t, id=id, time=time, outcome=outcome, weights=weights)
         prob = self.problem()
         if start is not None:
-            starts = np.atleast_2d(np.asarray(start, dtype=float))
+            # one θ or a stack of them, each n_params finite numbers (param_names)
+            starts = np.atleast_2d(np.asarray(start, dtype=object))
+            starts = np.stack([check_start(th, prob.n_params, THETA_ORDER)
+                               for th in starts])
             for th in starts:
                 self._check_start(gd.arrays, th)
         else:
             starts = self.starts(gd, n_starts, seed)
         if init is not None:
             extra = [self.embed(r, gd.arrays) if hasattr(r, "posterior") else
-                     np.asarray(r, dtype=float)
+                     check_start(r, prob.n_params, THETA_ORDER)
                      for r in (init if isinstance(init, (list, tuple)) else [init])]
             starts = np.vstack([np.atleast_2d(e) for e in extra] + [starts])
         opt = maximize(prob, gd.arrays, starts, max_iter=max_iter)

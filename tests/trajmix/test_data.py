@@ -83,6 +83,20 @@ def test_knot_start_outside_time_range(liu):
         m.fit(liu, y=Y10, t=T10, start=th)
 
 
+@pytest.mark.parametrize("which", ["start", "init"])
+def test_start_of_the_wrong_length_or_not_finite(liu, which):
+    """A start (or a θ among the inits) lists the internal θ, n_params numbers; the
+    reported params (more of them) or NaN are refused by name, not by numpy."""
+    m = GrowthMixture("bilinear_spline", 1)
+    th = m.start(m.prepare(liu, y=Y10, t=T10))
+    kw = {"start": None} if which == "start" else {"n_starts": 1}
+    for bad in (np.zeros(3), np.where(np.arange(len(th)) == 2, np.nan, th)):
+        kw[which] = bad
+        with pytest.raises(SpecificationError, match=rf"start must be {len(th)} finite "
+                           r"numbers, one per parameter \(GrowthMixtureResults.theta\)"):
+            m.fit(liu, y=Y10, t=T10, **kw)
+
+
 def test_bad_model_arguments():
     with pytest.raises(SpecificationError, match="unknown curve"):
         GrowthMixture("cubic")
