@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from sem.errors import SpecificationError
+from sem.errors import SpecificationError, check_count
 from sem.estimation import bootstrap_weights
 
 from . import importance as _imp
@@ -125,8 +125,7 @@ class SEMForest(BaseEstimator):
 
     # -- fitting --------------------------------------------------------------------
     def _check_params(self, n_cov: int):
-        if int(self.n_trees) < 1:
-            raise SpecificationError(f"n_trees must be at least 1, got {self.n_trees}")
+        check_count(self.n_trees, "n_trees")
         if self.sampling not in SAMPLING:
             raise SpecificationError(f"sampling must be one of {SAMPLING}, got "
                                      f"{self.sampling!r}")
@@ -135,8 +134,7 @@ class SEMForest(BaseEstimator):
                                      f"{self.sample_fraction}")
         mtry = self.mtry
         if mtry is not None:
-            if int(mtry) < 1:
-                raise SpecificationError(f"mtry must be at least 1, got {mtry}")
+            check_count(mtry, "mtry")
             if mtry > n_cov:
                 warnings.warn(f"mtry = {mtry} exceeds the {n_cov} covariates; every node "
                               "tries all of them", UserWarning, stacklevel=3)

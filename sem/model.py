@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from . import data as _data
-from .errors import ConvergenceWarning, DataError, DataWarning, SpecificationError
+from .errors import (ConvergenceWarning, DataError, DataWarning, SpecificationError,
+                     check_count)
 from .estimation import (apply_in_chunks, bootstrap_weights, compiled, h0_from_information,
                          maximize, maximize_many, maximize_weighted, random_starts,
                          seed_to_int, summarize_many, summarize_one)
@@ -69,12 +70,6 @@ def _param_names(pt: pd.DataFrame) -> list[str]:
         else:
             names[i] = f"{r.lhs}{r.op}{r.rhs}"
     return names
-
-
-def _check_count(value, name: str) -> None:
-    """Raise ValueError unless ``value`` is a positive integer (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _moment_summary(spec, stacked: dict, S, mu):
@@ -321,8 +316,8 @@ class Model:
         """
         from .results import SEMResults
 
-        _check_count(n_starts, "n_starts")
-        _check_count(max_iter, "max_iter")
+        check_count(n_starts, "n_starts")
+        check_count(max_iter, "max_iter")
         if group is not None:
             from .multigroup import fit_groups
 
@@ -435,8 +430,8 @@ class Model:
         from .results import DeferredInference, SEMResults, check_se
 
         check_se(se)
-        _check_count(n_starts, "n_starts")
-        _check_count(max_iter, "max_iter")
+        check_count(n_starts, "n_starts")
+        check_count(max_iter, "max_iter")
         spec = self._spec(self._use_means(missing))
         if missing == "ml" and spec.vars.ov_x:
             datasets = list(datasets)
@@ -542,7 +537,7 @@ class Model:
         information as BFGS's first inverse Hessian. ``seed`` (an int or a
         ``jax.random`` key) fixes the draws; ``missing`` as in ``fit``; ``chunk`` bounds
         the draws in memory at once."""
-        _check_count(n_boot, "n_boot")
+        check_count(n_boot, "n_boot")
         spec = self._spec(self._use_means(missing))
         # warm start every draw at the full-sample estimate, with its inverse Hessian
         full = self.fit(data, missing=missing, information="observed", warn=False)

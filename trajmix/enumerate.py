@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sem.errors import SpecificationError
+from sem.errors import check_count
 from sem.estimation import seed_to_int
 from sem.jaxconfig import jnp
 
@@ -105,8 +105,7 @@ def enumerate_classes(data, y=None, t=None, *, id=None, time=None, outcome=None,
     ``outcome``)."""
     from tqdm.auto import tqdm
 
-    if isinstance(k_max, bool) or not isinstance(k_max, (int, np.integer)) or k_max < 1:
-        raise SpecificationError(f"k_max must be a whole number >= 1, got {k_max!r}")
+    check_count(k_max, "k_max")
 
     rows, fits = [], {}
     bar = tqdm(range(1, k_max + 1), desc="classes", disable=not progress)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sem.errors import SpecificationError
+from sem.errors import SpecificationError, check_count
 from sem.estimation import maximize, maximize_many, seed_to_int
 from sem.starts import check_start
 
@@ -85,10 +85,7 @@ class GrowthMixture:
             raise SpecificationError(
                 f"experts_likelihood must be one of {EXPERT_LIKELIHOODS}, "
                 f"got {experts_likelihood!r}")
-        if (isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer))
-                or n_classes < 1):
-            raise SpecificationError(f"n_classes must be a whole number >= 1, got "
-                                     f"{n_classes!r}")
+        check_count(n_classes, "n_classes")
         gating, experts = _names(gating, "gating"), _names(experts, "experts")
         invariant = _names(invariant, "invariant")
         bad = set(invariant) - {"psi", "theta"}
@@ -474,13 +471,9 @@ class GrowthMixture:
 def _check_fit_options(n_starts, se, order, max_iter) -> None:
     """Refuse bad fitting options before any work (a typo would otherwise be found
     only after the fit, or silently ignored)."""
-    if isinstance(n_starts, bool) or not isinstance(n_starts, (int, np.integer)) \
-            or n_starts < 1:
-        raise SpecificationError(f"n_starts must be a whole number >= 1, got {n_starts!r}")
+    check_count(n_starts, "n_starts")
     if se not in ("standard", "robust", "none"):
         raise SpecificationError(f"se must be 'standard', 'robust' or 'none', got {se!r}")
     if order not in ORDERS:
         raise SpecificationError(f"order must be one of {ORDERS}, got {order!r}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) \
-            or max_iter < 1:
-        raise SpecificationError(f"max_iter must be a whole number >= 1, got {max_iter!r}")
+    check_count(max_iter, "max_iter")

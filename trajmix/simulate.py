@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from sem.errors import SpecificationError
+from sem.errors import SpecificationError, check_count
 from sem.estimation import seed_to_int
 
 from .starts import _to_estimated
@@ -117,8 +117,7 @@ def simulate(model, theta, n: int, *, J: int = 10, times=None, jitter: float = 0
     rng = np.random.default_rng(seed_to_int(seed))
     lay, curve = model.layout, model.curve
     theta = np.asarray(theta, dtype=float)
-    if n < 1:
-        raise SpecificationError("n must be at least 1")
+    check_count(n, "n")
     grid = np.arange(J, dtype=float) if times is None else np.asarray(times, float)
     J = len(grid)
     if grid.ndim != 1 or J < 2 or not np.all(np.isfinite(grid)):

@@ -67,6 +67,11 @@ def test_bad_settings(small, lgcm):
             SEMTree(lgcm, covariates=["P1"], **kw).fit(small)
     with pytest.raises(SpecificationError, match="mtry"):
         SEMForest(lgcm, covariates=["P1"], mtry=0, progress=False).fit(small)
+    # counts are whole numbers: 2.5 trees once grew 2 without a word
+    for kw in (dict(n_trees=2.5), dict(n_trees=0), dict(mtry=1.5), dict(n_trees=True)):
+        name = next(iter(kw))
+        with pytest.raises(SpecificationError, match=f"{name} must be a positive integer"):
+            SEMForest(lgcm, covariates=["P1"], progress=False, **kw).fit(small)
     with pytest.raises(SpecificationError, match="sampling"):
         SEMForest(lgcm, covariates=["P1"], sampling="jackknife", progress=False).fit(small)
 

@@ -163,7 +163,7 @@ def test_a_single_covariate_name_is_not_split_into_letters(liu):
 
 @pytest.mark.parametrize("k", [0, 2.5, "2", True])
 def test_n_classes_must_be_a_whole_number(k):
-    with pytest.raises(SpecificationError, match="n_classes must be a whole number"):
+    with pytest.raises(SpecificationError, match="n_classes must be a positive integer"):
         GrowthMixture("linear", k)
 
 
