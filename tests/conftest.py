@@ -20,10 +20,10 @@ from hypothesis import settings
 # path then differs by rounding: estimates within 2e-6 relative, the log-likelihood
 # within 1e-11). Examples and benchmarks run at XLA's default level (2) outside the
 # tests; TRAJMIX_TEST_XLA_OPT=default keeps the default here too.
-if os.environ.get("TRAJMIX_TEST_XLA_OPT", "0") != "default" and \
-        "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level="
-                               + os.environ.get("TRAJMIX_TEST_XLA_OPT", "0")).strip()
+_OPT = os.environ.get("TRAJMIX_TEST_XLA_OPT", "0")
+if _OPT != "default" and "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                               + f" --xla_backend_optimization_level={_OPT}").strip()
 
 import sem  # noqa: E402,F401  (jax configuration before anything else touches jax)
 

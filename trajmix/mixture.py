@@ -344,7 +344,7 @@ class GrowthMixture:
         gd = self.prepare(data, y, t, id=id, time=time, outcome=outcome, weights=weights)
         prob = self.problem()
         if start is not None:
-            # one θ or a stack of them, each n_params finite numbers (param_names)
+            # one θ or a stack of them, each n_params finite numbers (THETA_ORDER)
             starts = np.atleast_2d(np.asarray(start, dtype=object))
             starts = np.stack([check_start(th, prob.n_params, THETA_ORDER)
                                for th in starts])
