@@ -194,6 +194,10 @@ def intervals(params: pd.Series, bse: pd.Series, alpha: float = 0.05,
     converged draws cannot place both tails and raise."""
     from .errors import SpecificationError
 
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) \
+            or not 0 < alpha < 1:
+        # alpha = 1.5 gave intervals with lower > upper, without a word
+        raise ValueError(f"alpha must lie in (0, 1) (0.05 for 95 % intervals), got {alpha!r}")
     names = list(params.index)
     if bootstrap is None:
         t = wald_table(params, bse, 1 - alpha)

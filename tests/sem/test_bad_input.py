@@ -147,3 +147,13 @@ def test_bad_seed_is_named(hs, seed):
     message, or True silently taken as 1)."""
     with pytest.raises(ValueError, match="seed must be an int or a jax.random key"):
         Model(HS_MODEL).fit(hs, n_starts=2, seed=seed)
+
+
+@pytest.mark.parametrize("alpha", [0, 1, 1.5, -0.05, "5%", True])
+def test_interval_alpha_outside_zero_one_is_named(hs, alpha):
+    """conf_int(alpha=1.5) returned intervals with lower above upper, silently (sem,
+    its multiple-group fits and trajmix share ``sem.inference.intervals``)."""
+    fit = Model(HS_MODEL).fit(hs)
+    with pytest.raises(ValueError, match=r"alpha must lie in \(0, 1\)"):
+        fit.conf_int(alpha=alpha)
+    assert (fit.conf_int(alpha=0.1)["lower"] < fit.conf_int(alpha=0.1)["upper"]).all()
