@@ -7,7 +7,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from sem.errors import BoundaryWarning, ConvergenceWarning, SpecificationError
+from sem.errors import BoundaryWarning, ConvergenceWarning, SpecificationError, check_count
 from sem.estimation import apply_in_chunks, cached_jit, compiled
 from sem.inference import intervals, invert_information, sandwich, wald_table
 from sem.jaxconfig import jax, jnp
@@ -125,7 +125,7 @@ class GrowthMixtureResults:
 
         from .labels import match_to_reference
 
-        if int(n_boot) < 2:
+        if check_count(n_boot, "n_boot") < 2:
             raise SpecificationError(f"n_boot must be at least 2, got {n_boot}")
         arrays = self.data.arrays
         n = np.shape(arrays["w"])[0]

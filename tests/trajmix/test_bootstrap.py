@@ -68,8 +68,10 @@ def test_unit_weights_reproduce_the_fit(fit_and_draws):
 
 def test_bad_inputs(fit_and_draws):
     res, draws = fit_and_draws
-    with pytest.raises(SpecificationError, match="n_boot"):
+    with pytest.raises(SpecificationError, match="n_boot must be at least 2"):
         res.bootstrap(1)
+    with pytest.raises(SpecificationError, match="n_boot must be a positive integer"):
+        res.bootstrap(20.5)                      # was truncated to 20 draws silently
     with pytest.raises(SpecificationError, match="lack the columns"):
         res.conf_int(bootstrap=draws.drop(columns="c1.theta"))
     with pytest.raises(SpecificationError, match="converged bootstrap draws"):
