@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sem.errors import SpecificationError, check_count
+
 from .setup import covariate_names
 
 CONFIRMED, REJECTED, TENTATIVE = "confirmed", "rejected", "tentative"
@@ -85,6 +87,11 @@ def boruta(forest, data=None, *, max_runs: int = 30, alpha: float = 0.05,
     """Run Boruta with forests configured like ``forest`` (its settings, executor and
     node model); ``data`` defaults to the forest's training data (an unfitted forest
     needs ``data``)."""
+    check_count(max_runs, "max_runs")
+    if n_trees is not None:
+        check_count(n_trees, "n_trees")
+    if not 0 < alpha < 1:
+        raise SpecificationError(f"alpha must lie in (0, 1), got {alpha!r}")
     if data is None:
         if not hasattr(forest, "trees_"):
             raise AttributeError("boruta() of an unfitted forest needs data=")

@@ -50,6 +50,7 @@ import pandas as pd
 
 from scipy.special import ndtr, ndtri
 
+from sem.errors import check_count
 from sem.estimation import seed_to_int
 
 from .schema import forecast_months
@@ -193,7 +194,7 @@ def simulate_cohort(n_subjects: int = 1000, *, seed=0, deadline: str = DEADLINE,
     ``seed`` is an int or a ``jax.random`` key. Everything is vectorised over subjects,
     so 10 000 subjects take about a second.
     """
-    if n_subjects < 10:
+    if check_count(n_subjects, "n_subjects") < 10:
         raise ValueError("n_subjects must be at least 10")
     rng = np.random.default_rng(seed_to_int(seed))
     n = int(n_subjects)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import SpecificationError
+from ..errors import SpecificationError, check_count
 from ..estimation import seed_to_int
 from ..jaxconfig import jax, jnp
 from ..linalg import solve
@@ -171,6 +171,6 @@ def simulate(Lambda, Omega, n_obs, seed, columns) -> pd.DataFrame:
             f"Omega is not positive definite (smallest eigenvalue {lo:.3g}), so it is "
             "not a covariance matrix of the errors ε; check the variances ω_v and the "
             "bidirected ω_kl") from None
-    eps = rng.standard_normal((int(n_obs), n)) @ chol.T
+    eps = rng.standard_normal((check_count(n_obs, "n_obs"), n)) @ chol.T
     X = np.linalg.solve((np.eye(n) - Lambda).T, eps.T).T
     return pd.DataFrame(X, columns=list(columns))

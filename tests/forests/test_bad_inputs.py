@@ -67,6 +67,12 @@ def test_bad_settings(small, lgcm):
             SEMTree(lgcm, covariates=["P1"], **kw).fit(small)
     with pytest.raises(SpecificationError, match="mtry"):
         SEMForest(lgcm, covariates=["P1"], mtry=0, progress=False).fit(small)
+    forest = SEMForest(lgcm, covariates=["P1"], n_trees=2, progress=False)
+    for kw, msg in [(dict(max_runs=2.5), "max_runs must be a positive integer"),
+                    (dict(n_trees=0), "n_trees must be a positive integer"),
+                    (dict(alpha=1.2), r"alpha must lie in \(0, 1\)")]:
+        with pytest.raises(SpecificationError, match=msg):
+            forest.boruta(small, **kw)
     # counts are whole numbers: 2.5 trees once grew 2 without a word
     for kw in (dict(n_trees=2.5), dict(n_trees=0), dict(mtry=1.5), dict(n_trees=True)):
         name = next(iter(kw))

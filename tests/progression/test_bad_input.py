@@ -154,3 +154,12 @@ def test_age_at_visit_from_tadpole_years_since_adni_baseline():
     # a missing Years_bl falls back to the first visit in the table
     d = prepare_longitudinal(visits().assign(Years_bl=[0.0, np.nan, 0.0]))
     assert d.loc[1, "AGE_VISIT"] == pytest.approx(70 + 367 / 365.25)
+
+
+def test_cohort_size_must_be_a_whole_number():
+    from progression import simulate_cohort
+
+    with pytest.raises(ValueError, match="n_subjects must be a positive integer"):
+        simulate_cohort(100.5)                            # was truncated to 100
+    with pytest.raises(ValueError, match="n_subjects must be at least 10"):
+        simulate_cohort(5)

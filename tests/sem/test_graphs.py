@@ -415,6 +415,8 @@ def test_simulate_non_positive_definite_omega_is_named():
     L = np.array([[0.0, 0.5], [0.0, 0.0]])
     with pytest.raises(SpecificationError, match="Omega is not positive definite"):
         g.simulate(L, np.array([[1.0, 2.0], [2.0, 1.0]]), 5)
+    with pytest.raises(SpecificationError, match="n_obs must be a positive integer"):
+        g.simulate(L, np.eye(2), 2.5)                     # was truncated to 2 rows
 
 
 def test_string_edges_are_refused():
