@@ -64,8 +64,6 @@ def group_partable(syntax: str, n_groups: int, group_equal=(), group_partial=(),
     stmts = parse(syntax)
     check_group_values(stmts, n_groups)
     vars_ = _variables(stmts, fixed_x)
-    if vars_.data_cols:
-        raise NotImplementedError("definition variables with groups")
     structural, equalities, defined = split_statements(stmts)
     equal = set(group_equal)
     free_lv_means = "intercepts" in equal and "means" not in equal

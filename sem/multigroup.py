@@ -60,7 +60,9 @@ for metric invariance (complete and FIML), the scalar model, a latent regression
 labels with ``:=`` (``tests/data/lavaan_mg_{r2,residuals,resid_standardized,
 factor_scores,std}.csv``).
 
-Not (yet) supported with groups: definition variables.
+Definition variables (``data.t1*y1``) work with groups as in one group: each case's
+matrices from its own row; fit measures are then the log-likelihood, AIC and BIC
+only, and R², residuals, modification indices and factor scores are refused.
 """
 from __future__ import annotations
 
@@ -101,7 +103,8 @@ class MultiGroupProblem:
         self.param_names = list(param_names)
         self.n_params = len(self.param_names)
         self.positive = np.zeros(self.n_params, bool)
-        self.meanstructure, self.has_defvars = True, False
+        self.meanstructure = True
+        self.has_defvars = any(p.has_defvars for p in self.problems)
         self._cache_key = ("sem-multigroup",) + tuple(p.cache_key() for p in problems)
 
     def cache_key(self):
@@ -187,7 +190,7 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
         inside = (data[group] == lab).to_numpy()
         sub = data[inside]
         try:
-            d = _data.prepare(sub, ov, missing=missing,
+            d = _data.prepare(sub, ov, missing=missing, defvars=vars_.data_cols,
                               weights=None if weights is None else weights[inside])
         except (DataError, SpecificationError) as e:
             raise type(e)(f"group {lab!r}: {e}") from None
@@ -200,7 +203,7 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
     parts = [pt[pt["group"] == g + 1] for g in range(len(labels))]
     rams = [RAM.from_partable(p, vars_, True) for p in parts]
     problems = [SEMProblem(r, names, np.zeros(k, bool), meanstructure=True,
-                           has_defvars=False) for r in rams]
+                           has_defvars=bool(vars_.data_cols)) for r in rams]
     prob = MultiGroupProblem(problems, names)
     joined = prob.join(datas)
     # starts: each group's lavaan-style start, averaged over the groups that share
@@ -323,6 +326,7 @@ class MultiGroupResults:
     def rsquare(self) -> pd.DataFrame:
         """R² of every endogenous variable (observed first, then latent), one column
         per group (lavaan's ``lavInspect(fit, "r2")``, a vector per group)."""
+        self._refuse_defvars("R²")
         cols = []
         for g, ram in enumerate(self._rams):
             (_, S, _), (C, _) = self._moments(g)
@@ -344,6 +348,7 @@ class MultiGroupResults:
         residual: the other groups' moments also move θ̂ through the equal parameters,
         a term both leave out.) Equal to lavaan 0.6.14's, tests/sem/test_multigroup.py."""
         check_residual_type(type)
+        self._refuse_defvars("residuals")
         ov = list(self.spec.vars.ov)
         theta = jnp.asarray(self.theta)
         out = {}
@@ -369,6 +374,7 @@ class MultiGroupResults:
         otherwise a DataFrame with the group column, whose labels must be the fit's
         (cases observing none of the model's variables are left out, as lavaan's)."""
         check_score_method(method)
+        self._refuse_defvars("factor scores")
         vars_ = self.spec.vars
         if not vars_.lv:
             raise SpecificationError("the model has no latent variables to score")
@@ -411,6 +417,10 @@ class MultiGroupResults:
 
     @cached_property
     def fit_measures(self) -> pd.Series:
+        if self.problem.has_defvars:     # no saturated model to compare with
+            k = self.n_params
+            return pd.Series({"npar": k, "logl": self.llf, "aic": -2 * self.llf + 2 * k,
+                              "bic": -2 * self.llf + k * np.log(self.nobs)})
         # as the one-group baseline: the covariances among free exogenous covariates
         # (fixed_x=False) stay in it, a saturated block in every group
         xcols, xfree, ycols = column_roles(self.spec.vars)
@@ -447,6 +457,13 @@ class MultiGroupResults:
                 fixed_x=bool(xcols)))
         return pd.Series(out)
 
+    def _refuse_defvars(self, what: str) -> None:
+        """With definition variables every case has its own implied moments: what
+        compares a group's moments with the model's is not defined (as in one group)."""
+        if self.problem.has_defvars:
+            raise NotImplementedError(f"{what} with definition variables (each case has "
+                                      "its own implied moments)")
+
     @cached_property
     def _key(self) -> tuple:
         """The model structure (``sem.partable.model_key``)."""
@@ -482,6 +499,7 @@ class MultiGroupResults:
                    minimum: float = 0.0) -> pd.DataFrame:
         """lavaan's ``modindices``: every group's candidates with a ``group`` column
         (``sem.modindices.group_modification_indices``)."""
+        self._refuse_defvars("modification indices")
         from .modindices import group_modification_indices
 
         return group_modification_indices(self, add=add, sort=sort, minimum=minimum)
@@ -493,17 +511,19 @@ class MultiGroupResults:
         lines = [f"trajmix/sem multiple groups ({len(self.groups)}): "
                  f"{'ended normally' if self.converged else 'did NOT converge'}",
                  "  Number of observations per group: " + ", ".join(
-                     f"{g} {n:g}" for g, n in zip(self.groups, self.group_nobs)),
-                 f"  Test statistic {fm['chisq']:.3f}, df {int(fm['df'])}, "
-                 f"P-value {fm['pvalue']:.3f}"]
-        if self.se_type == "robust":
+                     f"{g} {n:g}" for g, n in zip(self.groups, self.group_nobs))]
+        if "chisq" in fm:       # not with definition variables
+            lines.append(f"  Test statistic {fm['chisq']:.3f}, df {int(fm['df'])}, "
+                         f"P-value {fm['pvalue']:.3f}")
+        if self.se_type == "robust" and "chisq.scaled" in fm:
             lines.append(f"  Scaled test statistic (Yuan-Bentler) "
                          f"{fm['chisq.scaled']:.3f}, scaling factor "
                          f"{fm['chisq.scaling.factor']:.3f}, P-value "
                          f"{fm['pvalue.scaled']:.3f}")
-        lines += [f"  CFI {fm['cfi']:.3f}  TLI {fm['tli']:.3f}  RMSEA {fm['rmsea']:.3f}  "
-                  f"SRMR {fm['srmr']:.3f}",
-                  f"  Loglikelihood {fm['logl']:.3f}  AIC {fm['aic']:.3f}  "
+        if "cfi" in fm:
+            lines.append(f"  CFI {fm['cfi']:.3f}  TLI {fm['tli']:.3f}  "
+                         f"RMSEA {fm['rmsea']:.3f}  SRMR {fm['srmr']:.3f}")
+        lines += [f"  Loglikelihood {fm['logl']:.3f}  AIC {fm['aic']:.3f}  "
                   f"BIC {fm['bic']:.3f}",
                   f"  Standard errors: {self.se_type}"]
         tab = self.estimates

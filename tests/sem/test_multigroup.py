@@ -1,6 +1,7 @@
 """Multiple-group SEMs (``Model.fit(data, group=, group_equal=)``) against lavaan
 0.6.14 on the Holzinger-Swineford CFA by school (tests/data/make_lavaan_reference.R)."""
 import numpy as np
+import pandas as pd
 import pytest
 
 from sem import DataError, DataWarning, Model, SpecificationError, lrt
@@ -556,3 +557,61 @@ def test_weights_and_start_bad_input(hs):
         m.fit(hs, group="school", start=np.zeros(3))
     with pytest.raises(ValueError, match="n_starts must be a positive integer"):
         m.fit(hs, group="school", n_starts=0)
+
+
+def _growth_groups(seed=4):
+    """Two groups of a linear growth model measured at each person's own times
+    (definition variables t0..t4), slope means 3 and 2."""
+    frames = []
+    for g, (n, slope) in enumerate([(300, 3.0), (250, 2.0)]):
+        rng = np.random.default_rng(seed + g)
+        T = np.arange(5.0) + rng.uniform(-0.3, 0.3, (n, 5))
+        T[:, 0] = 0
+        eta = rng.multivariate_normal([50, slope], [[9, 0.6], [0.6, 0.5]], n)
+        Y = eta[:, :1] + eta[:, 1:] * T + rng.normal(0, 1.0, (n, 5))
+        df = pd.DataFrame(Y, columns=[f"y{j}" for j in range(5)])
+        for j in range(5):
+            df[f"t{j}"] = T[:, j]
+        frames.append(df.assign(cohort=f"c{g}"))
+    return pd.concat(frames, ignore_index=True)
+
+
+GROWTH_DEFVARS = ("i =~ " + " + ".join(f"1*y{j}" for j in range(5)) + "\n"
+                  "s =~ " + " + ".join(f"data.t{j}*y{j}" for j in range(5)) + "\n"
+                  "i ~ 1; s ~ 1\n" + "\n".join(f"y{j} ~ 0*1; y{j} ~~ y{j}"
+                                               for j in range(5)))
+
+
+def test_definition_variables_with_groups_equal_separate_fits():
+    """Without equality constraints a multiple-group fit is the groups' fits side by
+    side: the same estimates and SEs, the log-likelihoods summed (each case's loadings
+    from its own times). With the slope mean equal across groups the likelihood ratio
+    rejects it (the means are 3 and 2)."""
+    df = _growth_groups()
+    m = Model(GROWTH_DEFVARS)
+    mg = m.fit(df, group="cohort")
+    assert mg.converged and mg.problem.has_defvars and mg.information == "observed"
+    est = mg.estimates
+    llf = 0.0
+    for g, lab in enumerate(mg.groups):
+        one = m.fit(df[df["cohort"] == lab].drop(columns="cohort"))
+        llf += one.llf
+        part = est[est["group"] == g + 1].reset_index(drop=True)
+        ref = one.estimates.reset_index(drop=True)
+        assert list(part["lhs"] + part["op"] + part["rhs"]) == \
+            list(ref["lhs"] + ref["op"] + ref["rhs"])
+        np.testing.assert_allclose(part["est"], ref["est"], atol=1e-5)
+        np.testing.assert_allclose(part["se"], ref["se"], atol=1e-5, equal_nan=True)
+    assert mg.llf == pytest.approx(llf, abs=1e-6)
+    s_mean = est.query("lhs == 's' and op == '~1'")["est"].to_numpy()
+    np.testing.assert_allclose(s_mean, [3.0, 2.0], atol=0.15)
+    fm = mg.fit_measures
+    assert set(fm.index) == {"npar", "logl", "aic", "bic"}
+    assert fm["aic"] == pytest.approx(-2 * llf + 2 * mg.n_params)
+    assert "Loglikelihood" in mg.summary() and "Test statistic" not in mg.summary()
+    equal = Model(GROWTH_DEFVARS.replace("s ~ 1", "s ~ c(m, m)*1")).fit(df, group="cohort")
+    assert equal.n_params == mg.n_params - 1 and 2 * (mg.llf - equal.llf) > 50
+    for call in (lambda: mg.rsquare, lambda: mg.residuals(), lambda: mg.predict(),
+                 lambda: mg.modindices()):
+        with pytest.raises(NotImplementedError, match="definition variables"):
+            call()
