@@ -31,7 +31,9 @@ from .errors import SpecificationError
 def lrt(*fits, **named_fits) -> pd.DataFrame:
     """χ² difference tests of nested ``SEMResults`` (positional ones are named
     "model 1", "model 2", ...; keyword ones by their keyword). Returns lavaan's
-    ``anova`` table: Df, AIC, BIC, Chisq, Chisq diff, RMSEA, Df diff, Pr(>Chisq)."""
+    ``anova`` table: Df, AIC, BIC, Chisq, Chisq diff, RMSEA, Df diff, Pr(>Chisq).
+    Fits with definition variables have no χ²: the table then has npar, AIC, BIC,
+    −2LL, −2LL diff, Df diff, Pr(>Chisq) (``_deviance_test``)."""
     models = {f"model {i + 1}": f for i, f in enumerate(fits)}
     models.update(named_fits)
     if len(models) < 2:
@@ -55,6 +57,8 @@ def lrt(*fits, **named_fits) -> pd.DataFrame:
             raise ValueError(f"{name} was fitted to {f.nobs:g} cases and {first_name} to "
                              f"{first.nobs:g}: nested models are fitted to the same data")
     fm = {name: f.fit_measures for name, f in models.items()}
+    if not all("chisq" in m for m in fm.values()):
+        return _deviance_test(models, fm, robust)
     order = sorted(models, key=lambda name: fm[name]["df"])      # stable, as lavaan
     tab = pd.DataFrame({"Df": [fm[m]["df"] for m in order],
                         "AIC": [fm[m]["aic"] for m in order],
@@ -78,6 +82,30 @@ def lrt(*fits, **named_fits) -> pd.DataFrame:
         tab["RMSEA"] = np.where(ddf > 0, rmsea, np.nan)
     tab["Df diff"] = ddf
     tab["Pr(>Chisq)"] = p
+    tab.iloc[0, 4:] = np.nan
+    return tab
+
+
+def _deviance_test(models: dict, fm: dict, robust: dict) -> pd.DataFrame:
+    """The likelihood-ratio test of nested fits that have no saturated model to give a
+    χ² (definition variables: each case its own moments), as OpenMx's ``mxCompare``:
+    −2 log L, its difference and the difference in free parameters; the model with the
+    most parameters first."""
+    if any(robust.values()):
+        raise NotImplementedError("a scaled difference test of fits with definition "
+                                  "variables (no saturated model): fit with "
+                                  "se='standard'")
+    order = sorted(models, key=lambda name: -fm[name]["npar"])
+    tab = pd.DataFrame({"npar": [fm[m]["npar"] for m in order],
+                        "AIC": [fm[m]["aic"] for m in order],
+                        "BIC": [fm[m]["bic"] for m in order],
+                        "-2LL": [-2.0 * fm[m]["logl"] for m in order]}, index=order)
+    d2ll = tab["-2LL"].diff().to_numpy()
+    ddf = -tab["npar"].diff().to_numpy()
+    with np.errstate(invalid="ignore"):
+        p = np.where(ddf > 0, special.chdtrc(np.where(ddf > 0, ddf, 1.0),
+                                             np.maximum(d2ll, 0.0)), np.nan)
+    tab["-2LL diff"], tab["Df diff"], tab["Pr(>Chisq)"] = d2ll, ddf, p
     tab.iloc[0, 4:] = np.nan
     return tab
 

@@ -611,6 +611,11 @@ def test_definition_variables_with_groups_equal_separate_fits():
     assert "Loglikelihood" in mg.summary() and "Test statistic" not in mg.summary()
     equal = Model(GROWTH_DEFVARS.replace("s ~ 1", "s ~ c(m, m)*1")).fit(df, group="cohort")
     assert equal.n_params == mg.n_params - 1 and 2 * (mg.llf - equal.llf) > 50
+    # no χ² without a saturated model: lrt is the −2LL difference (OpenMx's mxCompare)
+    tab = lrt(equal=equal, free=mg)
+    assert list(tab.index) == ["free", "equal"]
+    assert tab.loc["equal", "-2LL diff"] == pytest.approx(2 * (mg.llf - equal.llf))
+    assert tab.loc["equal", "Df diff"] == 1 and tab.loc["equal", "Pr(>Chisq)"] < 1e-10
     for call in (lambda: mg.rsquare, lambda: mg.residuals(), lambda: mg.predict(),
                  lambda: mg.modindices()):
         with pytest.raises(NotImplementedError, match="definition variables"):
