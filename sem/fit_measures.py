@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, special, stats
 
 
@@ -72,6 +73,14 @@ def srmr(S, Sigma, ybar=None, mu=None) -> float:
         ss += np.sum(((ybar - mu) / d) ** 2)
         cnt += S.shape[0]
     return float(math.sqrt(ss / cnt))
+
+
+def likelihood_only(llf: float, npar: int, N: float) -> pd.Series:
+    """The fit measures of a model without a saturated model to compare with
+    (definition variables: every case has its own implied moments): npar, logl, aic,
+    bic (one group and several)."""
+    return pd.Series({"npar": npar, "logl": llf, "aic": -2 * llf + 2 * npar,
+                      "bic": -2 * llf + npar * math.log(N)})
 
 
 def measure(name: str) -> property:

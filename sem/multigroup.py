@@ -418,9 +418,7 @@ class MultiGroupResults:
     @cached_property
     def fit_measures(self) -> pd.Series:
         if self.problem.has_defvars:     # no saturated model to compare with
-            k = self.n_params
-            return pd.Series({"npar": k, "logl": self.llf, "aic": -2 * self.llf + 2 * k,
-                              "bic": -2 * self.llf + k * np.log(self.nobs)})
+            return _fm.likelihood_only(self.llf, self.n_params, self.nobs)
         # as the one-group baseline: the covariances among free exogenous covariates
         # (fixed_x=False) stay in it, a saturated block in every group
         xcols, xfree, ycols = column_roles(self.spec.vars)

@@ -338,9 +338,7 @@ class SEMResults:
     def fit_measures(self) -> pd.Series:
         spec, d = self.spec, self.data
         if spec.vars.data_cols:
-            k = self.n_params
-            return pd.Series({"npar": k, "logl": self.llf, "aic": -2 * self.llf + 2 * k,
-                              "bic": -2 * self.llf + k * np.log(self.nobs)})
+            return _fm.likelihood_only(self.llf, self.n_params, self.nobs)
         # lavaan's baseline keeps the covariances among free exogenous covariates
         # (fixed_x=False): that block is saturated, everything else independent
         xcols, xfree, ycols = column_roles(spec.vars)
