@@ -75,8 +75,7 @@ def lrt(*fits, **named_fits) -> pd.DataFrame:
         # multiple groups: √G times the one-group formula, as lavaan's
         G = len(getattr(first, "groups", ())) or 1
         rmsea = np.sqrt(G * np.maximum(dchi - ddf, 0.0) / (ddf * first.nobs))
-        p = np.where(ddf > 0, special.chdtrc(np.where(ddf > 0, ddf, 1.0),
-                                             np.maximum(dchi, 0.0)), np.nan)
+        p = _difference_pvalues(dchi, ddf)
     tab["Chisq diff"] = dchi
     if not scaled:
         tab["RMSEA"] = np.where(ddf > 0, rmsea, np.nan)
@@ -84,6 +83,14 @@ def lrt(*fits, **named_fits) -> pd.DataFrame:
     tab["Pr(>Chisq)"] = p
     tab.iloc[0, 4:] = np.nan
     return tab
+
+
+def _difference_pvalues(stat, ddf) -> np.ndarray:
+    """P(χ²_ddf > stat) of each difference (negative statistics as 0; NaN where the
+    models do not differ in df, as the first row)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(ddf > 0, special.chdtrc(np.where(ddf > 0, ddf, 1.0),
+                                                np.maximum(stat, 0.0)), np.nan)
 
 
 def _deviance_test(models: dict, fm: dict, robust: dict) -> pd.DataFrame:
@@ -102,10 +109,8 @@ def _deviance_test(models: dict, fm: dict, robust: dict) -> pd.DataFrame:
                         "-2LL": [-2.0 * fm[m]["logl"] for m in order]}, index=order)
     d2ll = tab["-2LL"].diff().to_numpy()
     ddf = -tab["npar"].diff().to_numpy()
-    with np.errstate(invalid="ignore"):
-        p = np.where(ddf > 0, special.chdtrc(np.where(ddf > 0, ddf, 1.0),
-                                             np.maximum(d2ll, 0.0)), np.nan)
-    tab["-2LL diff"], tab["Df diff"], tab["Pr(>Chisq)"] = d2ll, ddf, p
+    tab["-2LL diff"], tab["Df diff"] = d2ll, ddf
+    tab["Pr(>Chisq)"] = _difference_pvalues(d2ll, ddf)
     tab.iloc[0, 4:] = np.nan
     return tab
 

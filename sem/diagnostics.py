@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import SpecificationError
+from .estimation import compiled
 from .inference import delta_method, wald_table
+from .jaxconfig import jnp
 from .saturated import unrestricted, unrestricted_variances
 
 def standardized_table(fun, theta, cov, base: pd.DataFrame, level: float = 0.95,
@@ -81,6 +83,12 @@ def standardized_residual_se(S, ybar, Sigma, mu, delta, cov_theta, N,
     return np.sqrt(V), (np.sqrt(v[len(r):]) if meanstructure else None)
 
 
+def moment_jacobian(problem, theta, summary: dict) -> np.ndarray:
+    """Δ = ∂(vech Σ, μ)/∂θ at θ (``moment_vector`` order) of one group's problem."""
+    jd = {k: np.asarray(v) for k, v in summary.items()}
+    return np.asarray(compiled(problem, "moment_jacobian")(jnp.asarray(theta), jd))
+
+
 def check_standardized_residual_fit(information: str, se_type: str) -> None:
     """Standardized residuals take Cov(θ̂) as the inverse expected information (A₀⁻¹ of
     ``standardized_residual_se``; lavaan's is never robust and forces the h1-based
@@ -102,14 +110,16 @@ def residual_moments(data: dict, Sigma, mu, ov, type: str, meanstructure: bool,
                      fixed_x: bool, standardize=None) -> dict:
     """The residuals of ``SEMResults.residuals`` from the data of one group and its
     implied Σ̂, μ̂: {"type", "cov"[, "mean"]}. ``standardize``: for type
-    "standardized", (Δ, Cov(θ̂)) of ``standardized_residual_se``."""
+    "standardized", a function returning (Δ, Cov(θ̂)) of ``standardized_residual_se``,
+    called only once the data qualify (the Jacobian compiles; the caller's checks of
+    the fit run inside it)."""
     check_residual_type(type)
     kind = RESIDUAL_TYPES[type]
     if kind == "standardized" and (standardize is None or fixed_x
                                    or data["patterns"].shape[0] > 1):
         raise NotImplementedError(
             "standardized residuals are computed for complete data without fixed "
-            "covariates in one group; use type='normalized' or 'cor'")
+            "covariates; use type='normalized' or 'cor'")
     _, S, ybar, _ = unrestricted(data)
     Sigma, mu = np.asarray(Sigma), np.asarray(mu)
     R, m = S - Sigma, ybar - mu
@@ -126,7 +136,7 @@ def residual_moments(data: dict, Sigma, mu, ov, type: str, meanstructure: bool,
         vm, vS = unrestricted_variances(data)
         R, m = R / np.sqrt(vS), m / np.sqrt(vm)
     elif kind == "standardized":
-        seS, sem = standardized_residual_se(S, ybar, Sigma, mu, *standardize,
+        seS, sem = standardized_residual_se(S, ybar, Sigma, mu, *standardize(),
                                             float(np.sum(data["w"])), meanstructure)
         # as lavaan: a residual that is zero to 1e-5 (a variance the model
         # reproduces exactly) is reported as it is, not over its zero SE

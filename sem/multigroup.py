@@ -76,9 +76,10 @@ from . import data as _data
 from . import fit_measures as _fm
 from .diagnostics import (check_residual_type, check_score_method,
                           check_standardized_residual_fit, factor_scores,
-                          residual_moments, rsquare_of, standardized_table)
+                          moment_jacobian, residual_moments, rsquare_of,
+                          standardized_table)
 from .errors import DataError, SpecificationError
-from .estimation import cached_jit, compiled, maximize, random_starts
+from .estimation import cached_jit, maximize, random_starts
 from .grouptable import group_partable, param_names
 from .partable import model_key
 from .inference import intervals, invert_information
@@ -352,15 +353,14 @@ class MultiGroupResults:
         ov = list(self.spec.vars.ov)
         theta = jnp.asarray(self.theta)
         out = {}
-        for g, (lab, ram, d) in enumerate(zip(self.groups, self._rams, self._datas)):
+        for prob, lab, ram, d in zip(self.problem.problems, self.groups, self._rams,
+                                     self._datas):
             Sigma, mu = ram.implied(theta)
-            std = None
-            if type == "standardized" and d["patterns"].shape[0] == 1:
+
+            def std(prob=prob, d=d):
                 check_standardized_residual_fit(self.information, self.se_type)
-                prob = self.problem.problems[g]
-                delta = compiled(prob, "moment_jacobian")(
-                    theta, {k: np.asarray(v) for k, v in prob.summarize(d).items()})
-                std = (np.asarray(delta), self.cov_theta)
+                return moment_jacobian(prob, self.theta, prob.summarize(d)), self.cov_theta
+
             out[lab] = residual_moments(d, Sigma, mu, ov, type, True,
                                         bool(self.spec.vars.ov_x), std)
         return out

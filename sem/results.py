@@ -12,7 +12,8 @@ from . import fit_measures as _fm
 from .defined import defined_estimates
 from .diagnostics import (check_residual_type, check_score_method,
                           check_standardized_residual_fit, factor_scores,
-                          residual_moments, rsquare_of, standardized_table)
+                          moment_jacobian, residual_moments, rsquare_of,
+                          standardized_table)
 from .errors import BoundaryWarning, ConvergenceWarning, DataError, SpecificationError
 from .estimation import apply_in_chunks, cached_jit, compiled
 from .inference import intervals, invert_information, invert_information_many, wald_table
@@ -401,13 +402,12 @@ class SEMResults:
                                       "has its own implied moments)")
         check_residual_type(type)
         Sigma, mu = self.implied()
-        std = None
-        if type == "standardized" and self.data["patterns"].shape[0] == 1:
+
+        def std():
             check_standardized_residual_fit(self.information, self.se_type)
-            prob = self.spec.problem
-            jd = {k: np.asarray(v) for k, v in self._summary.items()}
-            delta = np.asarray(compiled(prob, "moment_jacobian")(jnp.asarray(self.theta), jd))
-            std = (delta, self.cov_theta)
+            return moment_jacobian(self.spec.problem, self.theta, self._summary), \
+                self.cov_theta
+
         return residual_moments(self.data, Sigma.to_numpy(), mu.to_numpy(),
                                 list(Sigma.index), type, self.spec.problem.meanstructure,
                                 bool(self.spec.vars.ov_x), std)
