@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import data as _data
+from .diagnostics import moment_jacobian
 from .errors import (ConvergenceWarning, DataError, DataWarning, SpecificationError,
                      check_count)
 from .estimation import (apply_in_chunks, bootstrap_weights, compiled, h0_from_information,
@@ -254,8 +255,7 @@ class Model:
             m = min(50, data["Y"].shape[0])
             sub = {kk: v[:m] for kk, v in data.items() if kk != "patterns"}
             sub["patterns"] = data["patterns"]
-        J = np.asarray(compiled(prob, "moment_jacobian")(
-            t, {kk: np.asarray(v) for kk, v in sub.items()}))
+        J = moment_jacobian(prob, t, sub)
         if not np.all(np.isfinite(J)):
             return
         sv = np.linalg.svd(J / np.maximum(np.linalg.norm(J, axis=0), 1e-300),

@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import block_diag
 
-from .estimation import compiled
+from .diagnostics import moment_jacobian
 from .fit_measures import robust
 from .jaxconfig import jnp
 from .linalg import vech_indices
@@ -251,6 +251,5 @@ def model_moments(problem, theta, data: dict):
     """(Σ(θ̂), μ(θ̂), Δ) of one group's SEM problem for ``fiml_corrected``."""
     Sigma, mu = (np.asarray(a) for a in problem.ram.implied(jnp.asarray(theta)))
     p = data["Y"].shape[1]
-    J = np.asarray(compiled(problem, "moment_jacobian")(
-        jnp.asarray(theta), {k: jnp.asarray(v) for k, v in data.items()}))
+    J = moment_jacobian(problem, theta, data)
     return Sigma[:p, :p], mu[:p], J[_moment_order(p)]

@@ -35,15 +35,15 @@ def test_unidentified_model_names_parameters(hs):
 def test_identification_is_checked_until_a_model_passes(hs, monkeypatch):
     """An unidentified model raises at every fit; an identified one (no definition
     variables) is checked once, its moments' Jacobian computed at the first fit only."""
-    import sem.model as sm
+    import sem.diagnostics as sd     # the check's Jacobian: sem.diagnostics.moment_jacobian
 
     bad = Model("f =~ NA*x1 + x2 + x3 + x4")
     for _ in range(2):
         with pytest.raises(SpecificationError, match="not identified"):
             bad.fit(hs)
     kinds = []
-    real = sm.compiled
-    monkeypatch.setattr(sm, "compiled", lambda prob, kind, **o: (kinds.append(kind),
+    real = sd.compiled
+    monkeypatch.setattr(sd, "compiled", lambda prob, kind, **o: (kinds.append(kind),
                                                                   real(prob, kind, **o))[1])
     m = Model(HS_MODEL)
     m.fit(hs)
