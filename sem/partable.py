@@ -9,8 +9,8 @@ on the models in ``tests/sem/test_partable.py``):
 * residual variances of every observed and latent variable are free (``auto.var``),
   except that the single indicator of a factor gets its residual variance fixed to 0
   (``auto.fix.single``);
-* covariances among exogenous latent variables are free (``auto.cov.lv.x``) unless
-  ``orthogonal=True``;
+* covariances among exogenous latent variables (neither regressed on anything nor
+  indicators of another factor) are free (``auto.cov.lv.x``) unless ``orthogonal=True``;
 * residual covariances among *pure* dependent variables (left of ``~``, never right of
   ``~``, not an indicator) are free (``auto.cov.y``);
 * ``fixed_x=True``: observed exogenous covariates (right of ``~`` only) have their
@@ -111,7 +111,10 @@ def _variables(stmts: list[Statement], fixed_x: bool) -> Variables:
     y = set(l for s in stmts if s.op == "~" and any(t.var != "1" for t in s.terms)
             for l in s.lhs)
     exo = tuple(_exogenous_observed(stmts, ov))
-    lv_x = [v for v in lv if v not in y]
+    # exogenous: neither regressed on anything nor an indicator of another factor
+    # (the first-order factors of a second-order model are endogenous: lavaan gives
+    # them disturbance variances and no covariances)
+    lv_x = [v for v in lv if v not in y and v not in ind]
     data_cols = _ordered_unique(t.data for s in stmts for t in s.terms if t.data)
     return Variables(tuple(ov), tuple(lv), exo if fixed_x else (), tuple(lv_x),
                      tuple(v for v in ind if v in ov), tuple(data_cols),

@@ -346,3 +346,9 @@ msres <- function(fit, case) {
 }
 write.csv(rbind(msres(mgm, "metric"), msres(mgs, "scalar")),
           "lavaan_mg_resid_standardized.csv", row.names = FALSE)
+# a second-order factor: the first-order factors are indicators of g, hence endogenous
+# (disturbance variances, no covariances among them or with g); marker scaling and
+# std.lv (which fixes the disturbance variances to 1)
+HS2 <- paste(HS, "; g =~ visual + textual + speed")
+dump(cfa(HS2, data = hs), "hs_second_order")
+dump(cfa(HS2, data = hs, std.lv = TRUE), "hs_second_order_stdlv")
