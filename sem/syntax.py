@@ -41,9 +41,11 @@ from .errors import SpecificationError
 
 _NAME = r"[A-Za-z_.][A-Za-z0-9_.]*"
 _NAME_RE = re.compile(rf"^{_NAME}$")
+#: lavaan's block lines ("group: 1", "level: within")
+_BLOCK_RE = re.compile(r"^\s*(group|level|block|class)\s*:(?!=)")
 _NUM_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 # Longest first, so that "=~" is not read as "=" and "~~" not as "~".
-_OPERATORS = (":=", "=~", "~~", "==", "<~", "~", "<", ">")
+_OPERATORS = (":=", "=~", "~*~", "~~", "==", "<~", "~", "<", ">", "|")
 
 
 @dataclass
@@ -284,6 +286,12 @@ def parse(text: str) -> list[Statement]:
         raise SpecificationError("the model syntax is empty")
     out: list[Statement] = []
     for stmt, ln, col in _logical_lines(text):
+        block = _BLOCK_RE.match(stmt)
+        if block:
+            kind = block.group(1)
+            raise _err(f"'{kind}:' blocks are not supported; " + (
+                "multilevel models are not supported" if kind == "level" else
+                "give group-specific values with c(...) modifiers"), ln, col + 1)
         found = _find_operator(stmt)
         if found is None:
             raise _err(
@@ -301,6 +309,11 @@ def parse(text: str) -> list[Statement]:
                 "positive_variances=True) to keep variances positive", ln, col + at + 1)
         if op == "<~":
             raise _err("formative indicators ('<~') are not supported", ln, col + at + 1)
+        if op in ("~*~", "|"):
+            what = "scaling factors ('~*~')" if op == "~*~" else "thresholds ('|')"
+            raise _err(f"{what} belong to ordered categorical indicators, which are not "
+                       "supported (the estimators here are for continuous data)",
+                       ln, col + at + 1)
         if op in (":=", "=="):
             if op == ":=" and not _NAME_RE.match(lhs_txt):
                 raise _err(f"'{lhs_txt}' is not a valid name for a defined parameter",

@@ -45,6 +45,10 @@ def test_multiple_lhs():
     ("y ~ c(a, b-c)*x", "'b-c' in 'c\\(a, b-c\\)' is not a label"),
     ("a > 0", "inequality"),
     ("f <~ x", "formative"),
+    ("f =~ x1 + x2\nf ~*~ f", r"line 2, position 3: scaling factors \('~\*~'\) belong to ordered"),
+    ("x1 | t1", r"line 1, position 4: thresholds \('\|'\) belong to ordered"),
+    ("group: 1\nf =~ x1 + x2", r"line 1, position 1: 'group:' blocks .* c\(\.\.\.\) modifiers"),
+    ("level: 1\nf =~ x1 + x2", "'level:' blocks are not supported; multilevel"),
     ("f ~~ 1", "only allowed with"),
 ])
 def test_syntax_errors_name_line_and_position(text, where):
