@@ -52,7 +52,8 @@ def _kind(op: str, lhs: str, rhs: str, lv: set) -> str | None:
 
 
 def group_partable(syntax: str, n_groups: int, group_equal=(), group_partial=(), *,
-                   std_lv: bool = False, orthogonal: bool = False, fixed_x: bool = True):
+                   std_lv: bool = False, orthogonal: bool = False, fixed_x: bool = True,
+                   int_ov_free: bool = True, int_lv_free: bool = False):
     """The multiple-group parameter table (every group's rows, column ``group``; the
     ``:=`` rows with group 0) and the variables. ``group_partial``: parameters
     ("lhs op rhs") exempt from ``group_equal``."""
@@ -74,7 +75,8 @@ def group_partable(syntax: str, n_groups: int, group_equal=(), group_partial=(),
         sg = [dataclasses.replace(s, terms=[t.in_group(g) for t in s.terms])
               for s in structural]
         p = default_rows(sg, vars_, meanstructure=True, std_lv=std_lv,
-                         orthogonal=orthogonal, auto_fix_first=True)
+                         orthogonal=orthogonal, auto_fix_first=True,
+                         int_ov_free=int_ov_free, int_lv_free=int_lv_free)
         p.insert(0, "group", g + 1)
         if g > 0:
             auto = p["user"] == 0

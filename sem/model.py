@@ -138,14 +138,19 @@ class Model:
     positive_variances : estimate variances on the log scale, so none can turn
         negative (lavaan ``bounds = "pos.var"``); default False, as lavaan, so that
         Heywood cases show up and are flagged.
+    int_ov_free, int_lv_free : with a mean structure, the observed intercepts free
+        (default) or fixed at 0, the latent means fixed at 0 (default) or free
+        (lavaan's ``int.ov.free``, ``int.lv.free``; ``growth`` sets both the other way).
     """
 
     def __init__(self, model: str, *, meanstructure: bool | None = None,
                  std_lv: bool = False, orthogonal: bool = False, fixed_x: bool = True,
-                 positive_variances: bool = False):
+                 positive_variances: bool = False, int_ov_free: bool = True,
+                 int_lv_free: bool = False):
         self.syntax = model
         self.meanstructure = meanstructure
-        self.options = dict(std_lv=std_lv, orthogonal=orthogonal, fixed_x=fixed_x)
+        self.options = dict(std_lv=std_lv, orthogonal=orthogonal, fixed_x=fixed_x,
+                            int_ov_free=bool(int_ov_free), int_lv_free=bool(int_lv_free))
         self.positive_variances = positive_variances
         self._specs: dict[bool, _Spec] = {}
         # parse now: syntax errors surface at construction (a model with per-group
@@ -563,3 +568,16 @@ class Model:
 
     def __repr__(self):
         return f"Model({self.syntax!r})"
+
+
+def growth(model: str, **options) -> Model:
+    """A latent growth model with lavaan's ``growth()`` defaults: a mean structure, the
+    observed variables' intercepts fixed at 0 (except exogenous covariates') and the
+    latent means free, so that the growth factors' means carry the mean trajectory.
+    ``options`` are ``Model``'s and override these three. Their starts: the latent
+    means are the least-squares fit of the indicators' means on the (start) loadings.
+    """
+    for k, v in (("meanstructure", True), ("int_ov_free", False), ("int_lv_free", True)):
+        options.setdefault(k, v)
+    return Model(model, **options)
+

@@ -17,7 +17,10 @@ on the models in ``tests/sem/test_partable.py``):
   (co)variances and means fixed at the sample values (``exo=1``) and do not count as
   model parameters; with ``fixed_x=False`` their variances *and covariances* are free
   parameters (a block after the other variances, as lavaan's);
-* with a mean structure, observed intercepts are free and latent means fixed to 0.
+* with a mean structure, observed intercepts are free and latent means fixed to 0;
+  ``int_ov_free=False, int_lv_free=True`` turn that round, as lavaan's ``growth()``
+  (``sem.growth``) does: the intercepts of the observed variables other than
+  exogenous covariates fixed at 0, the latent means free.
 
 Columns: ``id lhs op rhs user free label ustart exo data line``. ``free`` numbers the
 distinct free parameters from 1 (rows sharing a label share a number); 0 is fixed.
@@ -168,6 +171,8 @@ def build_partable(
     orthogonal: bool = False,
     fixed_x: bool = True,
     auto_fix_first: bool = True,
+    int_ov_free: bool = True,
+    int_lv_free: bool = False,
 ) -> tuple[pd.DataFrame, Variables]:
     """Parameter table with lavaan's defaults (see the module docstring)."""
     stmts = parse(model) if isinstance(model, str) else model
@@ -175,7 +180,8 @@ def build_partable(
     vars_ = _variables(stmts, fixed_x)
     structural, equalities, defined = split_statements(stmts)
     pt = default_rows(structural, vars_, meanstructure=meanstructure, std_lv=std_lv,
-                      orthogonal=orthogonal, auto_fix_first=auto_fix_first)
+                      orthogonal=orthogonal, auto_fix_first=auto_fix_first,
+                      int_ov_free=int_ov_free, int_lv_free=int_lv_free)
     _apply_equalities(pt, equalities)
     pt = _number_free(pt)
     pt.insert(0, "id", np.arange(1, len(pt) + 1))
@@ -183,9 +189,12 @@ def build_partable(
 
 
 def default_rows(stmts: list[Statement], vars_: Variables, *, meanstructure: bool,
-                 std_lv: bool, orthogonal: bool, auto_fix_first: bool) -> pd.DataFrame:
+                 std_lv: bool, orthogonal: bool, auto_fix_first: bool,
+                 int_ov_free: bool = True, int_lv_free: bool = False) -> pd.DataFrame:
     """The rows of the structural statements (no ``==``, ``:=``) with lavaan's defaults,
-    before the free parameters are numbered (column ``isfree``)."""
+    before the free parameters are numbered (column ``isfree``). ``int_ov_free``,
+    ``int_lv_free``: lavaan's ``int.ov.free`` and ``int.lv.free`` (the defaults' observed
+    intercepts free or fixed at 0, latent means fixed at 0 or free)."""
     rows: list[dict] = []
     where: dict[tuple, int] = {}
 
@@ -265,9 +274,13 @@ def default_rows(stmts: list[Statement], vars_: Variables, *, meanstructure: boo
             add(_row(a, "~~", b, 0))
     if meanstructure:
         for v in vars_.ov:
-            add(_row(v, "~1", "", 0, exo=int(v in vars_.ov_x)))
+            if v in vars_.ov_x or v in x_free or int_ov_free:
+                add(_row(v, "~1", "", 0, exo=int(v in vars_.ov_x)))
+            else:
+                add(_row(v, "~1", "", 0, ustart=0.0, free=False))
         for f in vars_.lv:
-            add(_row(f, "~1", "", 0, ustart=0.0, free=False))
+            add(_row(f, "~1", "", 0) if int_lv_free
+                else _row(f, "~1", "", 0, ustart=0.0, free=False))
 
     pt = pd.DataFrame(rows)
     pt["start"] = pd.to_numeric(pt["start"], errors="coerce").astype(float)

@@ -170,6 +170,7 @@ def start_values(pt, vars_, S: np.ndarray, mu: np.ndarray, std_lv: bool) -> np.n
                     lam[j] = fallback
         loadings[f] = lam
 
+    lv_means = _latent_means(rows, loadings, mu, ov_idx)
     for r in rows:
         p = int(r.free) - 1
         if p < 0 or done[p]:
@@ -180,7 +181,7 @@ def start_values(pt, vars_, S: np.ndarray, mu: np.ndarray, std_lv: bool) -> np.n
         elif r.op == "=~":
             v = loadings[r.lhs][r.rhs]
         elif r.op == "~1":
-            v = mu[:, ov_idx[r.lhs]] if r.lhs in ov_idx else 0.0
+            v = mu[:, ov_idx[r.lhs]] if r.lhs in ov_idx else lv_means.get(r.lhs, 0.0)
         elif r.op == "~~":
             a, b = r.lhs, r.rhs
             if a in ov_idx and b in ov_idx:
@@ -193,6 +194,28 @@ def start_values(pt, vars_, S: np.ndarray, mu: np.ndarray, std_lv: bool) -> np.n
         theta[:, p] = v
         done[p] = True
     return theta
+
+
+def _latent_means(rows, loadings, mu, ov_idx) -> dict:
+    """Starts of the free latent means where observed intercepts are fixed (a growth
+    model, ``sem.growth``): the least-squares κ of ȳ_j − ν_j ≈ Σ_f λ_jf κ_f over the
+    observed indicators j whose intercept is fixed (ν_j its value), with the start
+    loadings, per data set (lavaan fits its growth models' latent means to the
+    observed means the same way). {} when no latent mean is free."""
+    free = [r.lhs for r in rows if r.op == "~1" and r.free > 0 and r.lhs not in ov_idx
+            and r.lhs in loadings]
+    nu = {r.lhs: r.ustart for r in rows
+          if r.op == "~1" and r.free == 0 and r.lhs in ov_idx and np.isfinite(r.ustart)}
+    inds = [j for j in ov_idx if j in nu and any(j in loadings[f] for f in free)]
+    if not free or not inds:
+        return {}
+    D = mu.shape[0]
+    A = np.stack([np.stack([np.broadcast_to(loadings[f].get(j, 0.0), (D,)) for f in free],
+                           axis=-1) for j in inds], axis=1)                  # (D, m, q)
+    b = np.stack([mu[:, ov_idx[j]] - nu[j] for j in inds], axis=1)          # (D, m)
+    kappa = np.einsum("dqm,dm->dq", np.linalg.pinv(A), b)
+    kappa = np.where(np.isfinite(kappa), kappa, 0.0)
+    return {f: kappa[:, i] for i, f in enumerate(free)}
 
 
 def _factor_variance(lam, s, ov_idx):

@@ -352,3 +352,13 @@ write.csv(rbind(msres(mgm, "metric"), msres(mgs, "scalar")),
 HS2 <- paste(HS, "; g =~ visual + textual + speed")
 dump(cfa(HS2, data = hs), "hs_second_order")
 dump(cfa(HS2, data = hs, std.lv = TRUE), "hs_second_order_stdlv")
+# latent growth models (lavaan's growth(): observed intercepts fixed at 0, latent means
+# free) on the ECLS-K:2011 sample shipped with trajmix: reading at five occasions;
+# with a time-invariant covariate (fixed.x: the regressions' intercepts are the latent
+# means); and two groups (SEX) with equal residual variances
+ecls <- read.csv("../../trajmix/datasets/ecls_k2011_rms_sample.csv")
+LGM <- "i =~ 1*R1 + 1*R3 + 1*R5 + 1*R7 + 1*R9
+        s =~ 0*R1 + 2*R3 + 4*R5 + 6*R7 + 8*R9"
+dump(growth(LGM, data = ecls), "ecls_growth")
+dump(growth(paste(LGM, "\ni + s ~ INCOME"), data = ecls), "ecls_growth_cov")
+dump(growth(LGM, data = ecls, group = "SEX", group.equal = "residuals"), "ecls_growth_sex")

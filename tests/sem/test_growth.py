@@ -1,0 +1,77 @@
+"""Latent growth models with lavaan's ``growth()`` defaults (``sem.growth``): observed
+intercepts fixed at 0, latent means free. References: lavaan 0.6.14 on the ECLS-K:2011
+sample that trajmix ships (tests/data/make_lavaan_reference.R)."""
+import numpy as np
+import pytest
+
+from sem import Model, growth
+from tests.conftest import reference
+from trajmix.datasets import load
+
+LGM = "i =~ 1*R1 + 1*R3 + 1*R5 + 1*R7 + 1*R9\ns =~ 0*R1 + 2*R3 + 4*R5 + 6*R7 + 8*R9"
+FIT = ("npar", "chisq", "df", "pvalue", "baseline.chisq", "cfi", "tli", "logl",
+       "unrestricted.logl", "aic", "bic", "rmsea", "srmr")
+
+
+@pytest.fixture(scope="module")
+def ecls():
+    return load("ecls_k2011")
+
+
+def test_growth_defaults_in_the_parameter_table():
+    pt = growth(LGM + "\ni + s ~ x").partable
+    means = pt[pt["op"] == "~1"].set_index("lhs")
+    assert (means.loc[["R1", "R3", "R5", "R7", "R9"], "free"] == 0).all()
+    assert (means.loc[["R1", "R3", "R5", "R7", "R9"], "ustart"] == 0).all()
+    assert (means.loc[["i", "s"], "free"] > 0).all()
+    assert means.loc["x", "exo"] == 1                  # a covariate's mean stays its own
+    # Model's defaults are lavaan's sem(): the other way round
+    pt = Model(LGM, meanstructure=True).partable
+    means = pt[pt["op"] == "~1"].set_index("lhs")
+    assert (means.loc[["R1", "R9"], "free"] > 0).all() and (means.loc[["i", "s"], "free"] == 0).all()
+    # growth's defaults give way to the caller's, and to the syntax
+    pt = growth(LGM + "\nR1 ~ 1", int_lv_free=False).partable
+    means = pt[pt["op"] == "~1"].set_index("lhs")
+    assert means.loc["R1", "free"] > 0 and means.loc["R3", "free"] == 0
+    assert (means.loc[["i", "s"], "free"] == 0).all()
+
+
+def test_latent_mean_starts_fit_the_observed_means(ecls):
+    """The free latent means start at the least-squares fit of the indicators' means
+    on the loadings (lavaan's growth starts), not at 0 (the means are near 58)."""
+    from sem.starts import start_values
+
+    m = growth(LGM)
+    spec = m._spec(True)
+    cols = ["R1", "R3", "R5", "R7", "R9"]
+    y = ecls[cols].to_numpy()
+    theta = start_values(spec.pt, spec.vars, np.cov(y, rowvar=False, bias=True),
+                         y.mean(0), False)
+    lam = np.array([[1, 0], [1, 2], [1, 4], [1, 6], [1, 8]], dtype=float)
+    want = np.linalg.lstsq(lam, y.mean(0), rcond=None)[0]
+    names = spec.names
+    got = [theta[names.index("i~1")], theta[names.index("s~1")]]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,syntax,kw", [
+    ("ecls_growth", LGM, {}),
+    ("ecls_growth_cov", LGM + "\ni + s ~ INCOME", {}),
+    ("ecls_growth_sex", LGM, dict(group="SEX", group_equal="residuals")),
+])
+def test_growth_matches_lavaan(ecls, name, syntax, kw):
+    """Estimates, SEs and std.all to lavaan's convergence (its large variances, ~100,
+    stop within ~2e-6 relative of the optimum: rtol 1e-5), fit measures to 1e-6."""
+    res = growth(syntax).fit(ecls, **kw)
+    assert res.converged
+    ref = reference(f"lavaan_{name}_estimates.csv")
+    ref["rhs"] = ref["rhs"].fillna("")
+    est = res.estimates
+    on = ["lhs", "op", "rhs"] + (["group"] if "group" in kw else [])
+    m = est.merge(ref, on=on, suffixes=("", "_ref"), validate="1:1")
+    assert len(m) == len(est) == len(ref)
+    for col in ("est", "se", "std.all"):
+        np.testing.assert_allclose(m[col], m[f"{col}_ref"], rtol=1e-5, atol=2e-5)
+    fref = reference(f"lavaan_{name}_fit.csv").set_index("measure")["value"]
+    for k in FIT:
+        assert res.fit_measures[k] == pytest.approx(fref[k], rel=1e-6, abs=1e-6), k
