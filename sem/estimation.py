@@ -426,6 +426,27 @@ def h0_from_information(problem, info, n_obs):
     return np.where(good[:, None, None], H0, 0.0)
 
 
+def information_H0(problem, theta, data: dict):
+    """BFGS's first inverse Hessian for a Gaussian SEM fitted from θ: Σw · I(θ)⁻¹, the
+    expected information at the start (``h0_from_information``), so that the first
+    step is a Fisher-scoring step; None for problems without one (definition variables,
+    transformed parameters) or where the information is not certified positive
+    definite (BFGS then starts from the scaled identity).
+
+    Not only faster: a growth model with a distal outcome (``M9 ~ i + s``) drifted from
+    the scaled identity into a ridge where the outcome's coefficient on the slope
+    factor grows without bound as the slope variance shrinks, and stopped at the
+    iteration limit 31 log-likelihood units below lavaan's optimum from lavaan's starts,
+    ours and 20 random ones alike; from this metric every one of those starts reached
+    the optimum in 37-80 iterations (``tests/sem/test_growth.py``)."""
+    if problem.has_defvars or np.asarray(problem.positive).any():
+        return None
+    jd = {k: np.asarray(v) for k, v in data.items()}
+    info = np.asarray(compiled(problem, "expected")(np.asarray(theta, dtype=float), jd))
+    H0 = h0_from_information(problem, info[None], [float(np.sum(data["w"]))])[0]
+    return H0 if np.any(H0) else None
+
+
 def maximize(problem, data: dict, starts, *, max_iter: int = 2000, gtol: float = 1e-8,
              polish: bool = False, H0=None, precondition: bool | None = None) -> Optimum:
     """ML estimate from a batch of starts (S, k) for one data set.

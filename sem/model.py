@@ -22,8 +22,8 @@ from .diagnostics import moment_jacobian
 from .errors import (ConvergenceWarning, DataError, DataWarning, SpecificationError,
                      check_count)
 from .estimation import (apply_in_chunks, bootstrap_weights, compiled, h0_from_information,
-                         maximize, maximize_many, maximize_weighted, random_starts,
-                         seed_to_int, summarize_many, summarize_one)
+                         information_H0, maximize, maximize_many, maximize_weighted,
+                         random_starts, seed_to_int, summarize_many, summarize_one)
 from .jaxconfig import jnp
 from .partable import build_partable, model_key
 from .problem import SEMProblem
@@ -371,7 +371,8 @@ class Model:
                 else {k: v[0] for k, v in work.items()})
         self._check_identification(spec, work, theta0)
         starts = random_starts(theta0, n_starts, seed, positive=spec.problem.positive)
-        opt = maximize(spec.problem, work, starts, max_iter=max_iter)
+        opt = maximize(spec.problem, work, starts, max_iter=max_iter,
+                       H0=information_H0(spec.problem, theta0, work))
         res = SEMResults(self, spec, d, opt, information=information, se=se,
                          missing=missing, summary=work)
         res.from_moments = from_moments
@@ -526,10 +527,7 @@ class Model:
         if not pilots or (chosen != chosen[0]).any() or chosen[0] < 0:
             return starts, None
         pilot, pdata = pilots[chosen[0]]
-        jd = {k: np.asarray(v) for k, v in pdata.items()}
-        info = np.asarray(compiled(prob, "expected")(pilot.theta, jd))
-        H0 = h0_from_information(prob, info[None], [np.sum(pdata["w"])])[0]
-        return starts, (H0 if np.any(H0) else None)
+        return starts, information_H0(prob, pilot.theta, pdata)
 
     def bootstrap(self, data: pd.DataFrame, n_boot: int = 1000, *, seed=0,
                   missing: str = "error", chunk: int | None = None) -> pd.DataFrame:

@@ -79,7 +79,7 @@ from .diagnostics import (check_residual_type, check_score_method,
                           moment_jacobian, residual_moments, rsquare_of,
                           standardized_table)
 from .errors import DataError, SpecificationError
-from .estimation import cached_jit, maximize, random_starts
+from .estimation import cached_jit, information_H0, maximize, random_starts
 from .grouptable import group_partable, param_names
 from .partable import model_key
 from .inference import intervals, invert_information
@@ -208,23 +208,25 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
     prob = MultiGroupProblem(problems, names)
     joined = prob.join(datas)
     # starts: each group's lavaan-style start, averaged over the groups that share
-    total, count = np.zeros(k), np.zeros(k)
-    for p, d in zip(parts, datas):
-        S, mu = sample_moments(d)
-        t = start_values(table_rows(p), vars_, S, mu, model.options["std_lv"])
-        used = np.unique(p.loc[p["free"] > 0, "free"].to_numpy() - 1)
-        total[used] += t[used]
-        count[used] += 1
-    theta0 = total / np.maximum(count, 1)
     if start is not None:
         theta0 = check_start(start, k)
+    else:
+        total, count = np.zeros(k), np.zeros(k)
+        for p, d in zip(parts, datas):
+            S, mu = sample_moments(d)
+            t = start_values(table_rows(p), vars_, S, mu, model.options["std_lv"])
+            used = np.unique(p.loc[p["free"] > 0, "free"].to_numpy() - 1)
+            total[used] += t[used]
+            count[used] += 1
+        theta0 = total / np.maximum(count, 1)
     for lab, ram in zip(labels, rams):
         try:
             ram.check_nonsingular(theta0)
         except SpecificationError as e:
             raise SpecificationError(f"group {lab!r}: {e}") from None
     starts = random_starts(theta0, n_starts, seed, positive=prob.positive)
-    opt = maximize(prob, joined, starts, max_iter=max_iter)
+    opt = maximize(prob, joined, starts, max_iter=max_iter,
+                   H0=information_H0(prob, theta0, joined))
     res = MultiGroupResults(model, pt, vars_, labels, rams, prob, joined, datas, opt,
                             information, missing, se)
     res.group_var, res._rows, res._index = group, rows, index

@@ -31,6 +31,7 @@ value, and the likelihood factorises so nothing else changes) but reported as fi
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -273,11 +274,22 @@ def default_rows(stmts: list[Statement], vars_: Variables, *, meanstructure: boo
         for b in x_free[i:]:
             add(_row(a, "~~", b, 0))
     if meanstructure:
+        zeroed = []
         for v in vars_.ov:
             if v in vars_.ov_x or v in x_free or int_ov_free:
                 add(_row(v, "~1", "", 0, exo=int(v in vars_.ov_x)))
             else:
+                if v not in vars_.ov_ind and _key(v, "~1", "") not in where:
+                    zeroed.append(v)
                 add(_row(v, "~1", "", 0, ustart=0.0, free=False))
+        if zeroed:
+            # lavaan's growth() warns the same; an outcome of the growth factors with its
+            # intercept at 0 is rarely what was meant
+            warnings.warn(
+                f"int_ov_free=False fixes the intercepts of {zeroed}, which are not "
+                "indicators of a latent variable, at 0 (as lavaan's growth() does); "
+                f"free them in the syntax, e.g. '{zeroed[0]} ~ 1'", UserWarning,
+                stacklevel=2)
         for f in vars_.lv:
             add(_row(f, "~1", "", 0) if int_lv_free
                 else _row(f, "~1", "", 0, ustart=0.0, free=False))

@@ -362,3 +362,11 @@ LGM <- "i =~ 1*R1 + 1*R3 + 1*R5 + 1*R7 + 1*R9
 dump(growth(LGM, data = ecls), "ecls_growth")
 dump(growth(paste(LGM, "\ni + s ~ INCOME"), data = ecls), "ecls_growth_cov")
 dump(growth(LGM, data = ecls, group = "SEX", group.equal = "residuals"), "ecls_growth_sex")
+# the growth factors predicting a distal outcome (mathematics at the last occasion),
+# its intercept freed: a likelihood with a ridge that BFGS from the identity followed.
+# The surface is flat near the optimum: nlminb's default tolerance stops 8e-6 below it
+# (estimates off by up to 2e-3 relative), so the reference is converged tightly (as
+# pd_tight)
+dump(growth(paste(LGM, "\nM9 ~ i + s\nM9 ~ 1"), data = ecls,
+            optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 10000)),
+     "ecls_growth_distal")
