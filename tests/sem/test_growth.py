@@ -50,13 +50,16 @@ def test_an_outcome_of_the_growth_factors_keeps_a_zero_intercept_with_a_warning(
     assert pt.loc[(pt["lhs"] == "M9") & (pt["op"] == "~1"), "free"].item() > 0
 
 
-def test_distal_outcome_reaches_the_optimum_from_every_start(ecls):
+@pytest.mark.parametrize("positive", [False, True])
+def test_distal_outcome_reaches_the_optimum_from_every_start(ecls, positive):
     """The distal-outcome model's likelihood has a ridge (M9 ~ s unbounded as the
     slope variance shrinks, ~31 log-likelihood units below the optimum) that BFGS
     followed from the scaled identity from every start it was given; from the inverse
-    expected information at the start (``sem.estimation.information_H0``) every one of
-    a fit's random starts reaches lavaan's optimum."""
-    res = growth(LGM + "\nM9 ~ i + s\nM9 ~ 1").fit(ecls, n_starts=6, seed=3)
+    expected information at the start (``sem.estimation.information_H0``; carried to
+    the log scale of the variances with ``positive_variances``) every one of a fit's
+    random starts reaches lavaan's optimum."""
+    res = growth(LGM + "\nM9 ~ i + s\nM9 ~ 1",
+                 positive_variances=positive).fit(ecls, n_starts=6, seed=3)
     assert res.converged
     assert res.opt.replication(1e-6) == 6
     ref = reference("lavaan_ecls_growth_distal_fit.csv").set_index("measure")["value"]
