@@ -73,24 +73,30 @@ def _covariates(df: pd.DataFrame, names, role: str, sample: bool = True) -> np.n
     return X
 
 
+def _plain(v):
+    """A person's id or a value as Python writes it in a message: 3, not np.int64(3)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
 def _check_times(T: np.ndarray, mask: np.ndarray, ids, t_names=None) -> None:
     obs_t = np.where(mask, T, np.nan)
     if np.isnan(T[mask]).any():
         i = int(np.nonzero(np.isnan(T) & mask)[0][0])
-        raise DataError(f"person {ids[i]!r} has an observed outcome without a "
+        raise DataError(f"person {_plain(ids[i])!r} has an observed outcome without a "
                         "measurement time")
     for i in range(T.shape[0]):
         t = obs_t[i][~np.isnan(obs_t[i])]
         if t.size > 1 and np.any(np.diff(t) <= 0):
             raise DataError(
-                f"times are not increasing for person {ids[i]!r}: {np.round(t, 4).tolist()}"
+                f"times are not increasing for person {_plain(ids[i])!r}: "
+                f"{np.round(t, 4).tolist()}"
                 + (f" (columns {t_names})" if t_names else ""))
 
 
 def _finish(Y, T, mask, ids, Xg, Xe, Z, weights) -> dict:
     empty = ~mask.any(1)
     if empty.any():
-        bad = [ids[i] for i in np.nonzero(empty)[0][:10]]
+        bad = [_plain(ids[i]) for i in np.nonzero(empty)[0][:10]]
         raise DataError(f"{int(empty.sum())} persons have no observed outcome (ids {bad}); "
                         "drop them first")
     w = np.ones(len(Y)) if weights is None else check_weights(weights, len(Y), "person")
@@ -173,7 +179,8 @@ def from_long(df: pd.DataFrame, id: str, time: str, outcome: str, *, gating=(),
     dup = d.duplicated([id, time])
     if dup.any():
         r = d[dup].iloc[0]
-        raise DataError(f"person {r[id]!r} has two visits at time {r[time]!r}")
+        raise DataError(f"person {_plain(r[id])!r} has two visits at time "
+                        f"{_plain(r[time])!r}")
     n, J = len(ids), int(counts.max())
     Y = np.full((n, J), np.nan)
     T = np.zeros((n, J))

@@ -59,9 +59,11 @@ def test_unequal_visits_are_padded_and_masked():
     (lambda d: d.assign(Y2=d["Y2"].astype(str) + "x"), DataError, "'Y2' is not numeric"),
     (lambda d: d.assign(gx1=np.nan), DataError, "'gx1' is entirely missing"),
     (lambda d: d.assign(gx2=2 * d["gx1"] + 1), DataError, "collinear"),
-    (lambda d: d.assign(T4=d["T3"] - 0.1), DataError, "not increasing"),
+    (lambda d: d.assign(T4=d["T3"] - 0.1), DataError, "not increasing for person 0:"),
+    (lambda d: d.assign(T4=np.where(d.index == 3, np.nan, d["T4"])), DataError,
+     "person 3 has an observed outcome without a measurement time"),
     (lambda d: d.assign(**{y: np.where(d.index == 5, np.nan, d[y]) for y in Y10}),
-     DataError, "no observed outcome"),
+     DataError, r"no observed outcome \(ids \[5\]\)"),
 ])
 def test_bad_inputs_name_what_is_wrong(liu, change, exc, match):
     m = GrowthMixture("bilinear_spline", 2, gating=["gx1", "gx2"])
@@ -178,6 +180,14 @@ def test_bad_fit_options_are_refused_before_fitting(liu, kw, match):
     numpy's stack, and a misspelt ``se`` was found only after the whole fit."""
     with pytest.raises(SpecificationError, match=match):
         GrowthMixture("bilinear_spline", 2).fit(liu, y=Y10, t=T10, **kw)
+
+
+def test_long_data_with_a_repeated_visit_names_the_person(wide):
+    long = to_long(wide)
+    long = pd.concat([long, long.iloc[[7]]], ignore_index=True)
+    pid, t = long.iloc[7]["id"], long.iloc[7]["time"]
+    with pytest.raises(DataError, match=rf"person {pid} has two visits at time {t}$"):
+        GrowthMixture("linear", 1).prepare(long, id="id", time="time", outcome="y")
 
 
 def test_long_data_with_missing_ids(wide):
