@@ -578,4 +578,3 @@ def growth(model: str, **options) -> Model:
     for k, v in (("meanstructure", True), ("int_ov_free", False), ("int_lv_free", True)):
         options.setdefault(k, v)
     return Model(model, **options)
-
