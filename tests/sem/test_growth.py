@@ -111,3 +111,17 @@ def test_growth_matches_lavaan(ecls, name, syntax, kw, rtol):
     fref = reference(f"lavaan_{name}_fit.csv").set_index("measure")["value"]
     for k in FIT:
         assert res.fit_measures[k] == pytest.approx(fref[k], rel=rtol / 10, abs=1e-6), k
+
+
+def test_random_covariates_keep_free_means(ecls):
+    """``fixed_x=False``: the covariate's mean is a free parameter (lavaan's growth()
+    fixes it at 0 with a warning, χ² 1474.7 on 14 df here); freeing the covariate's
+    moments leaves the fit of the fixed-x model (lavaan's χ² 567.504 on 13 df)."""
+    m = growth(LGM + "\ni + s ~ INCOME", fixed_x=False)
+    pt = m.partable
+    assert pt.loc[(pt["lhs"] == "INCOME") & (pt["op"] == "~1"), "free"].item() > 0
+    res = m.fit(ecls)
+    ref = reference("lavaan_ecls_growth_cov_fit.csv").set_index("measure")["value"]
+    assert res.fit_measures["chisq"] == pytest.approx(ref["chisq"], rel=1e-7)
+    assert res.fit_measures["df"] == ref["df"]
+    assert res.params["INCOME~1"] == pytest.approx(ecls["INCOME"].mean(), rel=1e-7)
