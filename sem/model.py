@@ -21,9 +21,10 @@ from . import data as _data
 from .diagnostics import moment_jacobian
 from .errors import (ConvergenceWarning, DataError, DataWarning, SpecificationError,
                      check_count)
-from .estimation import (apply_in_chunks, bootstrap_weights, compiled, h0_from_information,
-                         information_H0, maximize, maximize_many, maximize_weighted,
-                         random_starts, seed_to_int, summarize_many, summarize_one)
+from .estimation import (apply_in_chunks, bootstrap_weights, compiled, maximize,
+                         maximize_many, maximize_weighted, random_starts, seed_to_int,
+                         summarize_many, summarize_one)
+from .initial_hessian import h0_from_information, information_H0
 from .jaxconfig import jnp
 from .partable import build_partable, model_key
 from .problem import SEMProblem

@@ -79,8 +79,9 @@ from .diagnostics import (check_residual_type, check_score_method,
                           moment_jacobian, residual_moments, rsquare_of,
                           standardized_table)
 from .errors import DataError, SpecificationError
-from .estimation import cached_jit, information_H0, maximize, random_starts
+from .estimation import cached_jit, maximize, random_starts
 from .grouptable import group_partable, param_names
+from .initial_hessian import information_H0
 from .partable import model_key
 from .inference import intervals, invert_information
 from .jaxconfig import jnp

@@ -248,7 +248,7 @@ def test_initial_inverse_hessians_from_information():
     singular or indefinite; None for transformed parameters."""
     from types import SimpleNamespace
 
-    from sem.estimation import h0_from_information
+    from sem.initial_hessian import h0_from_information
 
     good = np.array([[2.0, 0.5], [0.5, 1.0]])
     info = np.stack([good, [[1.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [0.0, -1.0]],

@@ -55,9 +55,9 @@ def test_distal_outcome_reaches_the_optimum_from_every_start(ecls, positive):
     """The distal-outcome model's likelihood has a ridge (M9 ~ s unbounded as the
     slope variance shrinks, ~31 log-likelihood units below the optimum) that BFGS
     followed from the scaled identity from every start it was given; from the inverse
-    expected information at the start (``sem.estimation.information_H0``; carried to
-    the log scale of the variances with ``positive_variances``) every one of a fit's
-    random starts reaches lavaan's optimum."""
+    expected information at the start (``sem.initial_hessian.information_H0``; carried
+    to the log scale of the variances with ``positive_variances``) every one of a
+    fit's random starts reaches lavaan's optimum."""
     res = growth(LGM + "\nM9 ~ i + s\nM9 ~ 1",
                  positive_variances=positive).fit(ecls, n_starts=6, seed=3)
     assert res.converged
