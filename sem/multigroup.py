@@ -226,8 +226,10 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
         except SpecificationError as e:
             raise SpecificationError(f"group {lab!r}: {e}") from None
     starts = random_starts(theta0, n_starts, seed, positive=prob.positive)
+    # the groups' summaries, as the standard errors' information takes them (one
+    # compiled program for both)
     opt = maximize(prob, joined, starts, max_iter=max_iter,
-                   H0=information_H0(prob, theta0, joined))
+                   H0=information_H0(prob, theta0, prob.summarize(joined)))
     res = MultiGroupResults(model, pt, vars_, labels, rams, prob, joined, datas, opt,
                             information, missing, se)
     res.group_var, res._rows, res._index = group, rows, index
