@@ -19,7 +19,10 @@ deviation of an exogenous covariate.
 **Candidates** are lavaan's "full" parameter table less the model's free parameters:
 the loading of every latent on every observed variable that is not an exogenous
 covariate (fixed or, with ``fixed_x=False``, free: lavaan's ov.x either way); the
-(co)variances among those observed variables and among the latent variables; and, in
+(co)variances among those observed variables and among the latent variables; with a
+mean structure their intercepts and the latent means (a growth model's intercepts,
+fixed at 0, are the usual large ones; sepc.all divides by the implied standard
+deviation); and, in
 a model with regressions, every regression among the variables that take part in one
 (no self-loops, no indicator on a factor). Fixed
 parameters are freed in place (a marker loading, which is then not identified, gets
@@ -71,6 +74,11 @@ def _default_candidates(pt: pd.DataFrame, vars_) -> list[tuple[str, str, str]]:
 
     out = [(f, "=~", v) for f in vars_.lv for v in ov_nox]
     out += pairs(ov_nox) + pairs(list(vars_.lv))
+    if (pt["op"] == "~1").any():
+        # with a mean structure the intercepts and latent means too: those fixed are
+        # tested (a growth model's observed intercepts); a latent mean beside free
+        # intercepts is not identified and is dropped
+        out += [(v, "~1", "") for v in ov_nox + list(vars_.lv)]
     reg = pt[pt["op"] == "~"]
     if len(reg):
         eqs = list(dict.fromkeys(list(reg["lhs"]) + list(reg["rhs"])))
@@ -253,6 +261,14 @@ def _standardize(tab: pd.DataFrame, C, S, names, vars_) -> None:
     ox = set(vars_.ov_x) | set(vars_.ov_x_free)     # free ones too, as lavaan
     out = {"sepc.lv": [], "sepc.all": [], "sepc.nox": []}
     for r in tab.itertuples():
+        if r.op == "~1":
+            # an intercept or mean: by the variable's model-implied standard deviation
+            # (sepc.lv: latent means only)
+            s_ = sd[idx[r.lhs]]
+            out["sepc.lv"].append(r.epc / s_ if r.lhs in lv else r.epc)
+            out["sepc.all"].append(r.epc / s_)
+            out["sepc.nox"].append(r.epc / s_)
+            continue
         a, b, e = idx[r.lhs], idx[r.rhs], r.epc
         sdl = {v: (sd[idx[v]] if v in lv else 1.0) for v in (r.lhs, r.rhs)}
         if r.op == "=~":

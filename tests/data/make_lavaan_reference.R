@@ -370,3 +370,6 @@ dump(growth(LGM, data = ecls, group = "SEX", group.equal = "residuals"), "ecls_g
 dump(growth(paste(LGM, "\nM9 ~ i + s\nM9 ~ 1"), data = ecls,
             optim.method = "BFGS", control = list(reltol = 1e-16, maxit = 10000)),
      "ecls_growth_distal")
+# modification indices of a growth model: the observed intercepts, fixed at 0, are
+# candidates with a mean structure
+mi(growth(LGM, data = ecls), "ecls_growth")
