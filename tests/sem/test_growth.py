@@ -30,7 +30,8 @@ def test_growth_defaults_in_the_parameter_table():
     # Model's defaults are lavaan's sem(): the other way round
     pt = Model(LGM, meanstructure=True).partable
     means = pt[pt["op"] == "~1"].set_index("lhs")
-    assert (means.loc[["R1", "R9"], "free"] > 0).all() and (means.loc[["i", "s"], "free"] == 0).all()
+    assert (means.loc[["R1", "R9"], "free"] > 0).all()
+    assert (means.loc[["i", "s"], "free"] == 0).all()
     # growth's defaults give way to the caller's, and to the syntax
     pt = growth(LGM + "\nR1 ~ 1", int_lv_free=False).partable
     means = pt[pt["op"] == "~1"].set_index("lhs")
@@ -68,7 +69,7 @@ def test_distal_outcome_reaches_the_optimum_from_every_start(ecls, positive):
 
 def test_latent_mean_starts_fit_the_observed_means(ecls):
     """The free latent means start at the least-squares fit of the indicators' means
-    on the loadings (lavaan's growth starts), not at 0 (the means are near 58)."""
+    on the loadings, not at 0 as lavaan's (the means are near 58)."""
     from sem.starts import start_values
 
     m = growth(LGM)
