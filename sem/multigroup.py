@@ -226,12 +226,13 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
         except SpecificationError as e:
             raise SpecificationError(f"group {lab!r}: {e}") from None
     starts = random_starts(theta0, n_starts, seed, positive=prob.positive)
-    # the groups' summaries, as the standard errors' information takes them (one
-    # compiled program for both)
+    # the groups' summaries, once: the first inverse Hessian's information and the
+    # standard errors' take them (one compiled program for both)
+    summary = prob.summarize(joined)
     opt = maximize(prob, joined, starts, max_iter=max_iter,
-                   H0=information_H0(prob, theta0, prob.summarize(joined)))
+                   H0=information_H0(prob, theta0, summary))
     res = MultiGroupResults(model, pt, vars_, labels, rams, prob, joined, datas, opt,
-                            information, missing, se)
+                            information, missing, se, summary=summary)
     res.group_var, res._rows, res._index = group, rows, index
     return res
 
@@ -254,7 +255,7 @@ class MultiGroupResults:
     ``sem.lrt`` compares nested multiple-group fits (invariance testing)."""
 
     def __init__(self, model, pt, vars_, labels, rams, problem, data, datas, opt,
-                 information, missing, se="standard"):
+                 information, missing, se="standard", summary=None):
         self.model, self.pt, self.groups = model, pt, labels
         self._rams, self.problem, self.data, self._datas = rams, problem, data, datas
         self.opt, self.missing, self.se_type = opt, missing, se
@@ -269,22 +270,21 @@ class MultiGroupResults:
             self.cov_theta = np.full((len(self.theta),) * 2, np.nan)
             self.identified = True
         else:
-            self._vcov(problem, data)
+            self._vcov(problem, problem.summarize(data) if summary is None else summary)
         # the covariates' moments (fixed_x): one likelihood block per group
         xcols = column_roles(vars_)[0]
         self._ll_x = sum(block_loglik(d, xcols) for d in datas) if xcols else 0.0
         self.llf = float(opt.llf) - self._ll_x
 
-    def _vcov(self, problem, data):
-        info = information_matrix(problem, self.theta, problem.summarize(data),
-                                  self.information)
+    def _vcov(self, problem, summary):
+        info = information_matrix(problem, self.theta, summary, self.information)
         inv = invert_information(info)
         self.identified = not inv.singular
         self.cov_theta = inv.cov
         if self.se_type == "robust":     # the sandwich from every group's case scores
             self._bread_inv = inv.cov
-            self._meat, self.cov_theta = robust_covariance(problem, self.theta, data,
-                                                           inv.cov)
+            self._meat, self.cov_theta = robust_covariance(problem, self.theta,
+                                                           self.data, inv.cov)
 
     @property
     def params(self) -> pd.Series:
