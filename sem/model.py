@@ -449,11 +449,12 @@ class Model:
                                                                      missing)
                 dropped.append(d)
             _warn_dropped(dropped, spec.vars.ov_x)
-        stacked, prepped = _data.prepare_many(datasets, spec.vars.ov, missing=missing,
-                                              defvars=spec.vars.data_cols, weights=weights)
+        stacked, prepped, moments = _data.prepare_many(
+            datasets, spec.vars.ov, missing=missing, defvars=spec.vars.data_cols,
+            weights=weights, moments=True)
         if stacked["patterns"].shape[1] > 1 and not spec.problem.meanstructure:
             raise SpecificationError("missing values need meanstructure=True")
-        S, mu = sample_moments_many(stacked, prepped)
+        S, mu = moments if moments is not None else sample_moments_many(stacked, prepped)
         theta0 = start_values(spec.rows, spec.vars, S, mu, self.options["std_lv"])
         spec.ram.check_nonsingular(theta0[0])
         # the likelihood's statistics, once for the starts, the solve and the SEs (the

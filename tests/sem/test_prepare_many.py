@@ -62,17 +62,21 @@ def test_column_values_private_and_public_paths_agree(monkeypatch):
 
 
 def test_frame_columns_reads_blocks_as_column_values_does():
-    """``frame_columns`` (pandas' blocks at once) gives ``column_values``'s arrays for
-    numpy blocks, consolidated or not; extension columns give something that is not a
+    """``frame_columns`` (pandas' blocks at once) gives ``column_values``'s arrays as
+    (1, n) rows for numpy blocks: a block of one column (a frame read from a file),
+    several (one 2-D array), or a mix; extension columns give something that is not a
     row of values, so ``_stack_complete`` leaves such frames to ``prepare``; and a
     change of pandas' internals falls back to the public path."""
     f = frames(1)[0]
     consolidated = pd.DataFrame(f[NAMES].to_numpy(dtype=float), columns=NAMES)
-    for df in (f, consolidated, f.iloc[::-1]):
+    own_blocks = pd.DataFrame({v: f[v].to_numpy() for v in NAMES}).copy(deep=True)
+    own_blocks = pd.concat([own_blocks[[v]] for v in NAMES], axis=1)
+    assert len(own_blocks._mgr.blocks) == len(NAMES)         # one block per column
+    for df in (f, consolidated, f.iloc[::-1], own_blocks, own_blocks.iloc[::2]):
         locs = np.array([df.columns.get_loc(v) for v in NAMES])
         for a, j in zip(sd.frame_columns(df, locs), locs):
-            assert type(a) is np.ndarray
-            np.testing.assert_array_equal(a, np.asarray(sd.column_values(df, j)))
+            assert type(a) is np.ndarray and a.shape == (1, len(df))
+            np.testing.assert_array_equal(a[0], np.asarray(sd.column_values(df, j)))
     nullable = [g.astype({"a": "Float64"}) for g in frames()]
     assert sd._stack_complete(nullable, NAMES) is None        # prepare reads them
     stacked, _ = sd.prepare_many(nullable, NAMES)
@@ -83,7 +87,49 @@ def test_frame_columns_reads_blocks_as_column_values_does():
 
     locs = np.array([f.columns.get_loc(v) for v in NAMES])
     for a, j in zip(sd.frame_columns(WithoutBlocks(), locs), locs):
-        np.testing.assert_array_equal(np.asarray(a), f.iloc[:, j].to_numpy())
+        np.testing.assert_array_equal(np.ravel(a), f.iloc[:, j].to_numpy())
+
+
+def test_moments_read_with_the_frames_equal_the_sample_moments():
+    """``prepare_many(moments=True)`` gives the frames' biased covariances and means,
+    computed block by block as they are read (more frames than a block)."""
+    from sem.starts import sample_moments
+
+    fs = frames(D=sd.STACK_BLOCK + 7)
+    fs[1][NAMES] = fs[1][NAMES] + 1e4         # far from zero: centring matters
+    stacked, each, (S, mu) = sd.prepare_many(fs, NAMES, moments=True)
+    assert S.shape == (len(fs), 3, 3) and mu.shape == (len(fs), 3)
+    for d, s, m in zip(each, S, mu):
+        s1, m1 = sample_moments(d)
+        np.testing.assert_allclose(s, s1, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(m, m1, rtol=1e-13, atol=1e-14)   # summation order
+    fs[2].loc[0, "a"] = np.nan            # missing: no moments from the reader
+    assert sd.prepare_many(fs, NAMES, missing="ml", moments=True)[2] is None
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan, "constant", "constant0",
+                                 "overflow"])
+def test_stack_checks_values_through_their_moments(bad):
+    """The fast path checks finite, non-constant values through each block's moments:
+    what they flag (or cannot judge: a sum that overflows) goes to ``prepare``, which
+    names the data set and the column, or accepts it."""
+    fs = frames(D=sd.STACK_BLOCK + 3)
+    i = sd.STACK_BLOCK + 1                  # in the second block
+    if bad == "constant":
+        fs[i]["c"] = 0.1 * 3                # 0.30000000000000004: its mean rounds
+    elif bad == "constant0":
+        fs[i]["c"] = 0.0
+    elif bad == "overflow":
+        fs[i]["c"] = np.where(np.arange(30) % 2, 1.7e308, 1e308)   # finite, sum overflows
+    else:
+        fs[i].loc[4, "c"] = bad
+    assert sd._stack_complete(fs, NAMES) is None
+    if bad == "overflow":
+        stacked, _ = sd.prepare_many(fs, NAMES)               # finite: prepare takes it
+        np.testing.assert_array_equal(stacked["Y"][i][:, 2], fs[i]["c"].to_numpy())
+        return
+    with pytest.raises(DataError, match=f"data set {i}: .*'c'"):
+        sd.prepare_many(fs, NAMES)
 
 
 def test_frames_needing_checks_take_the_slow_path():
