@@ -182,7 +182,8 @@ def _hessian(problem):
 
 def compiled(problem, kind: str, **options):
     """Jitted, cached entry points: 'starts' (S starts, one data set), 'many' (D data
-    sets × S starts), 'loglik' (and 'loglik_many' of D data sets), 'cases', 'hessian',
+    sets × S starts), 'loglik' (and 'loglik_many': m points in each of D data sets),
+    'cases', 'hessian',
     'scores'."""
     key = (problem.cache_key(), kind, tuple(sorted(options.items())))
     fn = _COMPILED.get(key)
@@ -208,8 +209,8 @@ def compiled(problem, kind: str, **options):
         fn = jax.vmap(lambda d, W: summarize(dict(d, w=W)), in_axes=(None, 0))
     elif kind == "loglik":
         fn = problem.loglik
-    elif kind == "loglik_many":
-        fn = jax.vmap(problem.loglik)
+    elif kind == "loglik_many":    # D data sets, m points each: θ (D, m, k) → (D, m)
+        fn = jax.vmap(jax.vmap(problem.loglik, in_axes=(0, None)))
     elif kind == "cases":
         fn = problem.loglik_cases
     elif kind == "hessian":
@@ -292,7 +293,7 @@ def apply_in_chunks(fn, theta, stacked: dict, chunk: int | None = None) -> np.nd
     """``fn(theta[d], data[d])`` batched over the leading axis of D data sets
     (``map_chunks``: ``chunk`` at a time, one shape, pieces on host threads)."""
     theta = np.asarray(theta)
-    threads = threads_for(np.shape(stacked["w"])[1], theta.shape[1])
+    threads = threads_for(np.shape(stacked["w"])[1], theta.shape[-1])
     return map_chunks(lambda idx: fn(theta[idx], _rows(stacked, idx)),
                       theta.shape[0], chunk, threads=threads)
 

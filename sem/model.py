@@ -508,8 +508,7 @@ class Model:
         its start is used)."""
         prob = spec.problem
         ll = compiled(prob, "loglik_many")
-        best = apply_in_chunks(ll, theta0, work, chunk)
-        best = np.where(np.isfinite(best), best, -np.inf)
+        best = None
         starts, chosen, pilots = np.array(theta0), np.full(len(theta0), -1), []
         candidates = [{k: v[0] for k, v in work.items()}]       # the first data set
         if "nP" in work and np.shape(work["nP"])[1] == 1:     # complete: the centre
@@ -518,9 +517,14 @@ class Model:
         for pdata in candidates:
             pilot = maximize(prob, pdata, theta0[:1], max_iter=max_iter)
             if pilot.converged:
-                at = apply_in_chunks(ll, np.broadcast_to(pilot.theta, theta0.shape),
-                                     work, chunk)
-                better = np.isfinite(at) & (at > best)
+                # both points in one batched call (two calls: 1.5-2.5 ms more per 1000)
+                at = apply_in_chunks(ll, np.stack(
+                    [theta0, np.broadcast_to(pilot.theta, theta0.shape)], axis=1),
+                    work, chunk)
+                at = np.where(np.isfinite(at), at, -np.inf)
+                best = at[:, 0] if best is None else best
+                at = at[:, 1]
+                better = at > best
                 starts[better], best[better] = pilot.theta, at[better]
                 chosen[better] = len(pilots)
                 pilots.append((pilot, pdata))

@@ -287,11 +287,12 @@ def test_summaries_stand_in_for_the_data(hs, hs_missing):
     by_moments = prob.summary_of_moments(S, mu, stacked["w"].sum(axis=1))
     same(by_moments, summarize_many(prob, stacked))
     theta = np.stack([m.fit(f).theta for f in frames]) * 1.01
-    for kind in ("loglik_many", "expected_many"):
+    points = np.stack([theta, theta * 0.98], axis=1)       # loglik_many: (D, m, k)
+    for kind, at in (("loglik_many", points), ("expected_many", theta)):
         fn = compiled(prob, kind)
         np.testing.assert_allclose(
-            np.asarray(fn(theta, {k: np.asarray(v) for k, v in by_moments.items()})),
-            np.asarray(fn(theta, {k: np.asarray(v) for k, v in stacked.items()})),
+            np.asarray(fn(at, {k: np.asarray(v) for k, v in by_moments.items()})),
+            np.asarray(fn(at, {k: np.asarray(v) for k, v in stacked.items()})),
             rtol=1e-10)
 
     # missing values: one summary per pattern; bootstrap weights over shared data
@@ -303,5 +304,5 @@ def test_summaries_stand_in_for_the_data(hs, hs_missing):
     np.testing.assert_allclose(shared["w"][:, 0], W.sum(axis=1))
     th = np.broadcast_to(m.fit(hs_missing, missing="ml").theta, (4, prob.n_params))
     ll = compiled(prob, "loglik_many")
-    np.testing.assert_allclose(np.asarray(ll(th, shared)),
-                               np.asarray(ll(th, weighted_stack(d, W))), rtol=1e-10)
+    np.testing.assert_allclose(np.asarray(ll(th[:, None], shared)),
+                               np.asarray(ll(th[:, None], weighted_stack(d, W))), rtol=1e-10)
