@@ -90,7 +90,8 @@ from .ram import RAM
 from .results import (_information_kind, check_se, estimates_table, information_matrix,
                       robust_covariance)
 from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
-from .scaled_test import group_scaling_factors, model_moments, robust_measures
+from .scaled_test import (free_rows, group_scaling_factors, model_moments,
+                          robust_measures, trace_factors)
 from .standardized import group_std_function
 from .starts import check_start, sample_moments, start_values, table_rows
 
@@ -429,36 +430,42 @@ class MultiGroupResults:
         xcols, xfree, ycols = column_roles(self.spec.vars)
         p, px, q, G = len(self.spec.vars.ov), len(xcols), len(xfree), len(self.groups)
         ll_sat = ll_base = 0.0
-        srmr = 0.0
+        residuals = []
         th = jnp.asarray(self.theta)
         for ram, d in zip(self._rams, self._datas):
             ls, S, ybar, _ = unrestricted(d)
             ll_sat += ls
             ll_base += baseline_loglik(d, ycols, xfree)
             Sigma, mu = (np.asarray(a) for a in ram.implied(th))
-            srmr += np.sum(d["w"]) / self.nobs * _fm.srmr(S, Sigma, ybar, mu)
+            residuals.append((float(np.sum(d["w"])),
+                              _fm.group_measures(d, (S, ybar), Sigma, mu, x=xcols)))
         ll_sat -= self._ll_x
         n_mom = G * (p * (p + 1) // 2 - px * (px + 1) // 2 + (p - px))
         out = _fm.compute(llf=self.llf, ll_sat=ll_sat, ll_base=ll_base,
                           npar=self.n_params, n_moments=n_mom,
                           npar_base=G * (2 * (p - px) + q * (q - 1) // 2), N=self.nobs,
-                          S=np.eye(1), Sigma=np.eye(1), groups=G)
-        out["srmr"] = srmr
-        if self.se_type == "robust":     # lavaan's MLR: the Yuan-Bentler scaled test
+                          residuals=residuals, nel=G * _fm.moment_count(p, True),
+                          groups=G)
+        robust = self.se_type == "robust"
+        if robust:                       # lavaan's MLR: the Yuan-Bentler scaled test
             df, dfb = out["df"], out["baseline.df"]
             tr0 = float(np.trace(self._bread_inv @ self._meat))
             c, cb = group_scaling_factors(self._datas, tr0, ycols, sorted(xcols + xfree),
                                           df, dfb)
             out.update(_fm.scaled(out["chisq"], df, out["baseline.chisq"], dfb,
                                   self.nobs, c, cb, groups=G))
-            # and its *.robust indices (FIML: Zhang & Savalei's corrected statistics)
+            out["scaling.factor.h1"], out["scaling.factor.h0"] = trace_factors(
+                self._datas, c, df, free_rows(self.pt), xcols)
+        if robust or self.missing == "ml":
+            # the *.robust indices of MLR, and of every FIML fit (as lavaan: Zhang &
+            # Savalei's corrected statistics)
             out.update(robust_measures(
                 out, self._datas, lambda: [
                     model_moments(prob, self.theta, d)
                     for prob, d in zip(self.problem.problems, self._datas)],
                 self.missing, ycols, sorted(xcols + xfree), groups=G,
-                fixed_x=bool(xcols)))
-        return pd.Series(out)
+                fixed_x=bool(xcols), sandwich=robust))
+        return _fm.ordered(out)
 
     def _refuse_defvars(self, what: str) -> None:
         """With definition variables every case has its own implied moments: what

@@ -354,23 +354,31 @@ class SEMResults:
         k = spec.ram.n_ov
         Sigma = C[:k, :k]
         mu = m[:k] if means else None
+        res = _fm.group_measures(d, (S, ybar), Sigma, mu, x=xcols)
         out = _fm.compute(llf=self.llf, ll_sat=ll_sat, ll_base=ll_base,
                           npar=self.n_params, n_moments=n_mom, npar_base=npar_base,
-                          N=self.nobs, S=S, Sigma=np.asarray(Sigma),
-                          ybar=ybar if means else None, mu=mu)
-        if self.se_type == "robust":         # lavaan's MLR: the Yuan-Bentler scaled test
-            from .scaled_test import model_moments, robust_measures, scaling_factors
+                          N=self.nobs, residuals=[(self.nobs, res)],
+                          nel=_fm.moment_count(p, means))
+        robust = self.se_type == "robust"
+        if robust or self.missing == "ml":
+            from .scaled_test import (free_rows, model_moments, robust_measures,
+                                      scaling_factors, trace_factors)
 
-            df, dfb = out["df"], out["baseline.df"]
             xblock = sorted(xcols + xfree)
-            c, cb = scaling_factors(self, ycols, xblock, df, dfb)
-            out.update(_fm.scaled(out["chisq"], df, out["baseline.chisq"], dfb,
-                                  self.nobs, c, cb))
-            # and its *.robust indices (FIML: Zhang & Savalei's corrected statistics)
+            if robust:                 # lavaan's MLR: the Yuan-Bentler scaled test
+                df, dfb = out["df"], out["baseline.df"]
+                c, cb = scaling_factors(self, ycols, xblock, df, dfb)
+                out.update(_fm.scaled(out["chisq"], df, out["baseline.chisq"], dfb,
+                                      self.nobs, c, cb))
+                out["scaling.factor.h1"], out["scaling.factor.h0"] = trace_factors(
+                    [d], c, df, free_rows(spec.pt), xcols,
+                    spec.problem.meanstructure)
+            # the *.robust indices of MLR, and of every FIML fit (as lavaan: Zhang &
+            # Savalei's corrected statistics)
             out.update(robust_measures(
                 out, [d], lambda: [model_moments(spec.problem, self.theta, d)],
-                self.missing, ycols, xblock, fixed_x=bool(xcols)))
-        return pd.Series(out)
+                self.missing, ycols, xblock, fixed_x=bool(xcols), sandwich=robust))
+        return _fm.ordered(out)
 
     aic = _fm.measure("aic")
     bic = _fm.measure("bic")

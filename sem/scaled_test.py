@@ -107,6 +107,65 @@ def group_scaling_factors(datas, tr0: float, ycols, xblock, df: int,
     return c, cb
 
 
+def _h1_scores_complete(data: dict):
+    """(A, B) of the unrestricted normal model at its optimum for complete data, in
+    σ = (μ, vech Σ): A = n·diag(S⁻¹, ½ Dᵀ(S⁻¹ ⊗ S⁻¹)D) its information (observed and
+    expected agree there) and B = Σ_i w_i s_i s_iᵀ, the per-case scores s_i =
+    (S⁻¹d_i, z_r z_c − (S⁻¹)_rc halved on the diagonal) with z = S⁻¹d_i."""
+    S, _ = complete_moments(data)
+    Y, w = np.asarray(data["Y"], dtype=float), np.asarray(data["w"], dtype=float)
+    n, p = w.sum(), Y.shape[1]
+    d = Y - (w @ Y) / n
+    K = np.linalg.inv(S)
+    z = d @ K
+    r, c = vech_indices(p)
+    half = np.where(r == c, 0.5, 1.0)
+    s = np.hstack([z, (z[:, r] * z[:, c] - K[r, c]) * half])
+    B = (s * w[:, None]).T @ s
+    D = np.zeros((p * p, len(r)))
+    D[r * p + c, np.arange(len(r))] = 1.0
+    D[c * p + r, np.arange(len(r))] = 1.0
+    A = np.zeros((p + len(r),) * 2)
+    A[:p, :p] = n * K
+    A[p:, p:] = 0.5 * n * D.T @ np.kron(K, K) @ D
+    return A, B
+
+
+def free_rows(pt) -> int:
+    """The free parameters of a (group) parameter table before equality constraints,
+    as lavaan counts them for ``scaling.factor.h0``: every free row, shared labels
+    not merged, the fixed covariates' moments (``exo``) left out."""
+    return int(((pt["free"] > 0) & (pt["exo"] == 0)).sum())
+
+
+def trace_factors(datas, c: float, df: int, npar: int, x=(),
+                  meanstructure: bool = True) -> tuple[float, float]:
+    """lavaan's ``scaling.factor.h1`` and ``scaling.factor.h0`` of an MLR fit
+    (``lav_test_yuan_bentler``): the unrestricted model's trace tr(A⁻¹B) over its
+    sample moments, summed over the groups, and the model's trace over ``npar``, the
+    free parameters before equality constraints (lavaan's count: PD's labels a, b,
+    c leave 28 parameters of 31 free rows, and h0 is over 31). Like lavaan, the
+    unrestricted information and scores lose the rows of the fixed covariates'
+    moments (``x``, their positions: their means and covariances among them) and,
+    without a mean structure, of the means, before A is inverted; the model's trace
+    is then the unrestricted one less c·df (c = (tr₁ − tr₀)/df)."""
+    tr1, ndat = 0.0, 0
+    for d in datas:
+        p = d["Y"].shape[1]
+        if np.all(d["obs"]):
+            A, B = _h1_scores_complete(d)
+        else:
+            _, _, A, B, _ = _h1_parts(d)
+        r, cc = vech_indices(p)
+        xs = set(x)
+        keep = ([j for j in range(p) if j not in xs] if meanstructure else []) + [
+            p + a for a in range(len(r)) if not (r[a] in xs and cc[a] in xs)]
+        tr1 += float(np.trace(np.linalg.solve(A[np.ix_(keep, keep)],
+                                              B[np.ix_(keep, keep)])))
+        ndat += len(keep)
+    return tr1 / ndat, (tr1 - c * df) / npar
+
+
 # -- lavaan's *.robust measures ------------------------------------------------------
 
 def _moment_order(p: int) -> np.ndarray:
@@ -184,10 +243,13 @@ def _residual_trace(W, Wc, Gamma, Delta) -> float:
     return float(np.sum((P.T @ Wc @ P) * Gamma.T))
 
 
-def fiml_corrected(datas, moments, df: int, dfb: int, ycols, xblock):
-    """Zhang & Savalei's (2023) FIML-corrected statistics (their version 3, for
-    robust fits), as lavaan 0.6.14 computes its ``*.robust`` measures under
-    ``missing = "ml"``: (T̃, c̃, T̃_b, c̃_b).
+def fiml_corrected(datas, moments, df: int, dfb: int, ycols, xblock,
+                   sandwich: bool = True):
+    """Zhang & Savalei's (2023) FIML-corrected statistics, as lavaan 0.6.14 computes
+    its ``*.robust`` measures under ``missing = "ml"``: (T̃, c̃, T̃_b, c̃_b). Γ, the
+    covariance of the unrestricted estimates, is the sandwich W⁻¹ B W⁻¹ for robust
+    (MLR) fits (their version 3) and the normal-theory W⁻¹ for ML fits, as lavaan
+    (``sandwich``; the FIML HS CFA: CFI 0.92301 and 0.92293 in both).
 
     ``datas`` the groups' data, ``moments`` per group (Σ(θ̂), μ(θ̂), Δ) with Δ =
     ∂σ_g/∂θ (rows σ = (μ, vech Σ), columns the global θ). With (μ̃_g, Σ̃_g) the
@@ -212,7 +274,7 @@ def fiml_corrected(datas, moments, df: int, dfb: int, ycols, xblock):
         T += n * _ml_discrepancy(S, m, Sigma, mu)
         Tb += n * _ml_discrepancy(S, m, Sb, mb)
         Wi = np.linalg.inv(W)
-        blocks.append((W, Wc, Wi @ B @ Wi))
+        blocks.append((W, Wc, Wi @ B @ Wi if sandwich else Wi))
         Db.append(sel)
     W, Wc, Gamma = (block_diag(*[b[i] for b in blocks]) for i in range(3))
     Delta = np.vstack([mm[2] for mm in moments])
@@ -222,12 +284,15 @@ def fiml_corrected(datas, moments, df: int, dfb: int, ycols, xblock):
 
 
 def robust_measures(fm: dict, datas, moments, missing: str, ycols, xblock,
-                    groups: int = 1, fixed_x: bool = False) -> dict:
+                    groups: int = 1, fixed_x: bool = False,
+                    sandwich: bool = True) -> dict:
     """lavaan's ``*.robust`` measures of an MLR fit whose fit measures ``fm`` hold the
-    ML and scaled tests (``sem.fit_measures.robust``). Complete data: T, T_b with the
-    Yuan–Bentler factors; ``missing="ml"`` (lavaan's choice whenever FIML is asked
-    for, missing values or not): Zhang & Savalei's T̃, c̃ (``fiml_corrected``;
-    ``moments`` a callable giving each group's (Σ(θ̂), μ(θ̂), Δ)).
+    ML and scaled tests (``sem.fit_measures.robust``), or of any fit with
+    ``missing="ml"`` (lavaan reports them for every FIML fit, whether or not
+    missing values occur). Complete data (MLR): T, T_b with the Yuan–Bentler factors;
+    FIML: Zhang & Savalei's T̃, c̃ (``fiml_corrected``, with the sandwich Γ for MLR
+    and the normal-theory one for ML: ``sandwich``; ``moments`` a callable giving
+    each group's (Σ(θ̂), μ(θ̂), Δ)).
 
     FIML with fixed covariates (``fixed_x``) gives NaN: lavaan 0.6.14's T̃ and T̃_b
     are ours there but its c̃, c̃_b are not (x4 ~ ageyr + sex; x7 ~ x4 + ageyr on
@@ -236,11 +301,13 @@ def robust_measures(fm: dict, datas, moments, missing: str, ycols, xblock,
     information is not reproduced."""
     df, dfb = fm["df"], fm["baseline.df"]
     if missing == "ml" and fixed_x:
-        return dict.fromkeys(["cfi.robust", "tli.robust", "rmsea.robust",
-                              "rmsea.ci.lower.robust", "rmsea.ci.upper.robust",
-                              "rmsea.pvalue.robust"], np.nan)
+        return dict.fromkeys(["cfi.robust", "tli.robust", "nnfi.robust", "rni.robust",
+                              "rmsea.robust", "rmsea.ci.lower.robust",
+                              "rmsea.ci.upper.robust", "rmsea.pvalue.robust",
+                              "rmsea.notclose.pvalue.robust"], np.nan)
     if missing == "ml":
-        T, c, Tb, cb = fiml_corrected(datas, moments(), df, dfb, ycols, xblock)
+        T, c, Tb, cb = fiml_corrected(datas, moments(), df, dfb, ycols, xblock,
+                                      sandwich)
     else:
         T, c = fm["chisq"], fm["chisq.scaling.factor"]
         Tb, cb = fm["baseline.chisq"], fm["baseline.chisq.scaling.factor"]

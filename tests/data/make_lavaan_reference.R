@@ -373,3 +373,30 @@ dump(growth(paste(LGM, "\nM9 ~ i + s\nM9 ~ 1"), data = ecls,
 # modification indices of a growth model: the observed intercepts, fixed at 0, are
 # candidates with a mean structure
 mi(growth(LGM, data = ecls), "ecls_growth")
+# every measure of lavaan's default fitMeasures(fit) ("all") for models of each kind:
+# one group and several, with and without means, fixed.x covariates, FIML, MLR
+# (tests/sem/test_fit_measures_all.py compares every one of them)
+PDT <- function(...) sem(PD, data = pd, optim.method = "BFGS",
+                         control = list(reltol = 1e-16, maxit = 10000), ...)
+allfm <- list(
+  hs = cfa(HS, data = hs),
+  hs_means = cfa(HS, data = hs, meanstructure = TRUE),
+  pd = PDT(),
+  path = sem("y4 ~ a*x1 + x2; y8 ~ b*y4 + x1", data = pd),
+  randomx = sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6
+                 textual ~ visual + ageyr + sex; x9 ~ ageyr", data = hs, fixed.x = FALSE),
+  hs_fiml = cfa(HS, data = hsm, missing = "ml"),
+  hs_mlr = cfa(HS, data = hs, estimator = "MLR"),
+  pd_mlr = PDT(estimator = "MLR"),
+  path_mlr = sem("y4 ~ x1 + x2; y8 ~ y4 + x1", data = pd, estimator = "MLR"),
+  hs_mlr_fiml = cfa(HS, data = hsm, estimator = "MLR", missing = "ml"),
+  school = cfa(HS, data = hs, group = "school"),
+  school_fiml_metric = cfa(HS, data = hsm, group = "school", missing = "ml",
+                           group.equal = "loadings"),
+  school_metric_mlr = cfa(HS, data = hs, group = "school", group.equal = "loadings",
+                          estimator = "MLR"),
+  ecls_growth = growth(LGM, data = ecls))
+write.csv(do.call(rbind, lapply(names(allfm), function(nm) {
+  fm <- fitMeasures(allfm[[nm]])
+  data.frame(fit = nm, measure = names(fm), value = as.numeric(fm))
+})), "lavaan_fit_measures_all.csv", row.names = FALSE)
