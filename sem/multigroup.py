@@ -92,7 +92,7 @@ from .results import (_information_kind, check_se, estimates_table, information_
 from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
 from .scaled_test import (free_rows, group_scaling_factors, model_moments,
                           robust_measures, trace_factors)
-from .standardized import group_std_function
+from .standardized import covariates, group_std_function, std_kind
 from .starts import check_start, sample_moments, start_values, table_rows
 
 
@@ -304,24 +304,31 @@ class MultiGroupResults:
                               columns=("lhs", "op", "rhs", "group", "label"))
         for kind in ("lv", "all"):
             tab[f"std.{kind}"] = self._standardized(kind)
+        tab["std.nox"] = (self._standardized("nox") if covariates(self.spec.vars)
+                          else tab["std.all"])
         return tab
 
     def _standardized(self, kind: str) -> np.ndarray:
-        """std.lv or std.all of every row, group by group; a defined parameter from the
-        standardized values of the parameters (each at its first row), as lavaan's
-        (``sem.standardized.group_std_function``)."""
-        return np.asarray(cached_jit(("sem-groups-std", kind, self._key),
-                                     lambda: group_std_function(self.pt, self._rams, kind))(
+        """std.lv, std.all or std.nox of every row, group by group; a defined parameter
+        from the standardized values of the parameters (each at its first row), as
+        lavaan's (``sem.standardized.group_std_function``)."""
+        x = covariates(self.spec.vars)
+        return np.asarray(cached_jit(
+            ("sem-groups-std", kind, self._key),
+            lambda: group_std_function(self.pt, self._rams, kind, x))(
             jnp.asarray(self.theta)))
 
-    def standardized_solution(self) -> pd.DataFrame:
-        """lavaan's ``standardizedSolution``: std.all of every row (with ``group``; the
-        defined parameters last, in group 0) and its delta-method SEs
+    def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002
+        """lavaan's ``standardizedSolution(fit, type=)``: "std.all" (default),
+        "std.lv" or "std.nox" of every row (with ``group``; the defined parameters
+        last, in group 0) and its delta-method SEs
         (``sem.diagnostics.standardized_table``)."""
+        kind = std_kind(type)
         return standardized_table(
-            group_std_function(self.pt, self._rams, "all"), self.theta, self.cov_theta,
+            group_std_function(self.pt, self._rams, kind, covariates(self.spec.vars)),
+            self.theta, self.cov_theta,
             self.estimates[["lhs", "op", "rhs", "group", "label"]],
-            key=("sem-groups-std", self._key))
+            key=("sem-groups-std", type, self._key), exo=self._exo)
 
     def _moments(self, g: int):
         """Group ``g``'s RAM matrices (A, S, m) and implied moments of all variables."""

@@ -19,7 +19,7 @@ from .estimation import apply_in_chunks, cached_jit, compiled
 from .inference import intervals, invert_information, invert_information_many, wald_table
 from .jaxconfig import jnp
 from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
-from .standardized import std_function
+from .standardized import covariates, std_function, std_kind
 
 
 def _information_kind(information, missing, spec, se="standard"):
@@ -266,6 +266,9 @@ class SEMResults:
             pt, self.spec.ram, "lv"))(th))
         tab["std.all"] = np.asarray(self._jit("std.all", lambda: std_function(
             pt, self.spec.ram, "all"))(th))
+        x = covariates(self.spec.vars)
+        tab["std.nox"] = (np.asarray(self._jit("std.nox", lambda: std_function(
+            pt, self.spec.ram, "nox", x))(th)) if x else tab["std.all"])
         return tab
 
     def _jit(self, name, make):
@@ -276,12 +279,17 @@ class SEMResults:
         return self._jit("implied_all", lambda: self.spec.ram.implied_all)(
             jnp.asarray(self.theta))
 
-    def standardized_solution(self) -> pd.DataFrame:
-        """lavaan's ``standardizedSolution``: std.all with delta-method SEs."""
-        g = std_function(self.spec.pt, self.spec.ram, "all")
+    def standardized_solution(self, type: str = "std.all") -> pd.DataFrame:  # noqa: A002
+        """lavaan's ``standardizedSolution(fit, type=)``: "std.all" (default),
+        "std.lv" or "std.nox", with delta-method SEs."""
+        kind = std_kind(type)
+        g = std_function(self.spec.pt, self.spec.ram, kind, covariates(self.spec.vars))
+        pt = self.spec.pt
+        exo = np.zeros(len(self.theta), bool)
+        exo[pt.loc[(pt["free"] > 0) & (pt["exo"] == 1), "free"].to_numpy() - 1] = True
         return standardized_table(g, self.theta, self.cov_theta,
                                   self.estimates[["lhs", "op", "rhs", "label"]], self.level,
-                                  key=("std.all", self.spec.key))
+                                  key=(type, self.spec.key), exo=exo)
 
     @property
     def rsquare(self) -> pd.Series:

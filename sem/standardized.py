@@ -1,4 +1,5 @@
-"""Standardized solutions (lavaan's ``std.lv`` and ``std.all``) as functions of θ.
+"""Standardized solutions (lavaan's ``std.lv``, ``std.all``, ``std.nox``) as functions
+of θ.
 
 With v the model-implied total variances of all variables and ψ the diagonal of S
 (the residual variances), lavaan 0.6 standardizes
@@ -9,7 +10,11 @@ With v the model-implied total variances of all variables and ψ the diagonal of
 * ``a ~~ b``     ψ_ab / √(ψ_a ψ_b)      (a residual correlation)
 * ``a ~ 1``      μ_a / √v_a
 
-and recomputes defined parameters from the standardized values. Because the functions
+and recomputes defined parameters from the standardized values. ``std.nox`` is
+``std.all`` with the exogenous observed covariates (lavaan's ``ov.x``, fixed or free)
+left on their own scale: their standard deviations and residual scales taken as 1, so
+a regression on a covariate is β / √v_y and the covariates' (co)variances stay raw.
+Because the functions
 are written in JAX, standard errors of the standardized solution follow by the delta
 method (``SEMResults.standardized_solution``).
 """
@@ -26,9 +31,15 @@ def _safe_sqrt(x):
     return jnp.sqrt(jnp.where(x > 0, x, jnp.nan))
 
 
-def std_function(pt: pd.DataFrame, ram, kind: str = "all"):
-    """g(θ) → standardized value of every row of ``pt`` (defined rows included)."""
+#: the standardized solutions lavaan names, and the ``kind`` of ``std_function``
+KINDS = {"std.lv": "lv", "std.all": "all", "std.nox": "nox"}
+
+
+def std_function(pt: pd.DataFrame, ram, kind: str = "all", x=()):
+    """g(θ) → standardized value of every row of ``pt`` (defined rows included);
+    ``kind`` "lv", "all" or "nox" (then ``x`` names the exogenous covariates)."""
     idx = {v: i for i, v in enumerate(ram.names)}
+    is_x = np.isin(np.array(ram.names, dtype=object), list(x))
     rows = pt[pt["op"] != ":="]
     lhs = np.array([idx[v] for v in rows["lhs"]])
     rhs = np.array([idx.get(v, 0) for v in rows["rhs"]])
@@ -46,6 +57,9 @@ def std_function(pt: pd.DataFrame, ram, kind: str = "all"):
         sd = _safe_sqrt(v)
         if kind == "lv":
             sd = jnp.where(is_lv, sd, 1.0)
+        elif kind == "nox":
+            sd = jnp.where(is_x, 1.0, sd)
+            psi = jnp.where(is_x, 1.0, psi)
         est = jnp.where(free >= 0, theta[np.maximum(free, 0)], fixed)
         sd_l, sd_r = sd[lhs], sd[rhs]
         out = jnp.where(
@@ -53,7 +67,7 @@ def std_function(pt: pd.DataFrame, ram, kind: str = "all"):
             jnp.where(op == "~", est * sd_r / sd_l,
                       jnp.where(op == "~1", est / sd_l,
                                 jnp.where(lhs == rhs, est / (sd_l * sd_l),
-                                          est / _residual_scale(psi, lhs, rhs, sd, kind)))))
+                                          est / _residual_scale(psi, lhs, rhs, sd, kind, is_lv)))))
         if defined is None:
             return out
         # defined parameters from the standardized values of the labelled rows
@@ -75,13 +89,17 @@ def std_function(pt: pd.DataFrame, ram, kind: str = "all"):
     return g
 
 
-def _residual_scale(psi, lhs, rhs, sd, kind):
+def _residual_scale(psi, lhs, rhs, sd, kind, is_lv):
+    """The scale of a (residual) covariance: √(ψ_a ψ_b); under std.lv the latent
+    variables' residual standard deviations and 1 for observed ones (lavaan's: a
+    disturbance covariance textual ~~ x9 is 0.157 there, 0.139 by the total SD)."""
     if kind == "lv":
-        return sd[lhs] * sd[rhs]
+        rl = jnp.where(is_lv, _safe_sqrt(psi), 1.0)
+        return rl[lhs] * rl[rhs]
     return _safe_sqrt(psi[lhs] * psi[rhs])
 
 
-def group_std_function(pt: pd.DataFrame, rams, kind: str = "all"):
+def group_std_function(pt: pd.DataFrame, rams, kind: str = "all", x=()):
     """g(θ) → the standardized value of every row of a multiple-group table (rows
     ordered by group, the defined ones last, as ``sem.grouptable``): each group's
     ``std_function`` with its RAM, and a defined parameter from the standardized
@@ -89,7 +107,7 @@ def group_std_function(pt: pd.DataFrame, rams, kind: str = "all"):
     lavaan's. Written in JAX, so the standardized solution's SEs follow by the delta
     method (``MultiGroupResults.standardized_solution``)."""
     rows = pt[pt["op"] != ":="]
-    parts = [std_function(rows[rows["group"] == g + 1], ram, kind)
+    parts = [std_function(rows[rows["group"] == g + 1], ram, kind, x)
              for g, ram in enumerate(rams)]
     defined = defined_function(pt)
     free = rows["free"].to_numpy()
@@ -104,3 +122,15 @@ def group_std_function(pt: pd.DataFrame, rams, kind: str = "all"):
         return jnp.concatenate([out, defined[1](t_std)])
 
     return g
+
+
+def std_kind(type_: str) -> str:
+    """``std_function``'s kind for lavaan's ``standardizedSolution(type=)`` name."""
+    if type_ not in KINDS:
+        raise ValueError(f"type must be one of {sorted(KINDS)}, got {type_!r}")
+    return KINDS[type_]
+
+
+def covariates(vars_) -> list:
+    """lavaan's ``ov.x``: the exogenous observed covariates, fixed or free."""
+    return list(vars_.ov_x) + [v for v in vars_.ov_x_free if v not in vars_.ov_x]

@@ -400,3 +400,13 @@ write.csv(do.call(rbind, lapply(names(allfm), function(nm) {
   fm <- fitMeasures(allfm[[nm]])
   data.frame(fit = nm, measure = names(fm), value = as.numeric(fm))
 })), "lavaan_fit_measures_all.csv", row.names = FALSE)
+# standardizedSolution's other types, with their delta-method SEs: std.nox leaves the
+# exogenous covariates on their scale (fixed and free covariates), std.lv the observed
+for (tp in c("std.nox", "std.lv")) {
+  write.csv(standardizedSolution(sem("y4 ~ a*x1 + x2; y8 ~ b*y4 + x1; ab := a*b",
+                                     data = pd), type = tp),
+            sprintf("lavaan_path_%s.csv", sub(".", "_", tp, fixed = TRUE)), row.names = FALSE)
+  write.csv(standardizedSolution(sem("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6
+          textual ~ visual + ageyr + sex; x9 ~ ageyr", data = hs, fixed.x = FALSE), type = tp),
+            sprintf("lavaan_randomx_%s.csv", sub(".", "_", tp, fixed = TRUE)), row.names = FALSE)
+}
