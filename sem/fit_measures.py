@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from .starts import sample_moments
+
 
 #: lavaan's ``rmsea.close.h0`` and ``rmsea.notclose.h0``, and its RMSEA interval level
 RMSEA_CLOSE, RMSEA_NOTCLOSE, RMSEA_LEVEL = 0.05, 0.08, 0.90
@@ -97,7 +99,7 @@ def residual_measures(S, Sigma, ybar=None, mu=None) -> dict:
       summed but not counted), the means' as srmr_bentler's (lavaan rescales the
       implied means by the sample SDs here too);
     * srmr_mplus: the correlation residuals over i < j, ((s_ii − σ̂_ii)/s_ii)² and the
-      means' ȳ_i/√s_ii − μ̂_i/√σ̂_ii, over p(p + 1)/2 (+ p) terms;
+      means' ȳ_i/√s_ii − μ̂_i/√σ̂_ii, over p(p + 1)/2 (+ p) terms.
 
     Each ``*_nomean`` leaves the means out; without a mean structure both are equal."""
     S, Sigma = np.asarray(S, dtype=float), np.asarray(Sigma, dtype=float)
@@ -168,8 +170,6 @@ def group_measures(data: dict, h1, Sigma, mu, *, x=()) -> dict:
     """``residual_measures`` and ``gfi`` of one group's prepared ``data``: ``h1`` its
     unrestricted moments (S, ȳ), Σ̂, μ̂ the model's (``mu`` None without a mean
     structure), ``x`` the fixed covariates' positions."""
-    from .starts import sample_moments
-
     S, ybar = h1
     ybar = ybar if mu is not None else None
     out = residual_measures(S, Sigma, ybar, mu)

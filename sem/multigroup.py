@@ -82,7 +82,7 @@ from .errors import DataError, SpecificationError
 from .estimation import cached_jit, maximize, random_starts
 from .grouptable import group_partable, param_names
 from .initial_hessian import information_H0
-from .partable import model_key
+from .partable import exogenous_params, model_key
 from .inference import intervals, invert_information
 from .jaxconfig import jnp
 from .problem import SEMProblem
@@ -489,10 +489,7 @@ class MultiGroupResults:
     @property
     def _exo(self) -> np.ndarray:
         """The θ entries that are fixed covariates' moments (not reported)."""
-        exo = np.zeros(len(self.theta), bool)
-        rows = (self.pt["free"] > 0) & (self.pt["exo"] == 1)
-        exo[self.pt.loc[rows, "free"].to_numpy() - 1] = True
-        return exo
+        return exogenous_params(self.pt, len(self.theta))
 
     @property
     def n_params(self) -> int:

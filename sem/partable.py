@@ -84,6 +84,16 @@ class Variables:
         return self.ov + self.lv
 
 
+def exogenous_params(pt: pd.DataFrame, k: int) -> np.ndarray:
+    """(k,) True for the θ entries that are fixed covariates' moments (``exo`` rows,
+    ``fixed_x``): parameters of the joint likelihood that lavaan treats as constants
+    (not reported, no sampling variance in the standardized solution)."""
+    exo = np.zeros(k, bool)
+    rows = (pt["free"] > 0) & (pt["exo"] == 1)
+    exo[pt.loc[rows, "free"].to_numpy() - 1] = True
+    return exo
+
+
 def _ordered_unique(items):
     seen, out = set(), []
     for it in items:

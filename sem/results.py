@@ -19,6 +19,7 @@ from .estimation import apply_in_chunks, cached_jit, compiled
 from .inference import intervals, invert_information, invert_information_many, wald_table
 from .jaxconfig import jnp
 from .saturated import baseline_loglik, block_loglik, column_roles, unrestricted
+from .partable import exogenous_params
 from .standardized import covariates, std_function, std_kind
 
 
@@ -284,12 +285,10 @@ class SEMResults:
         "std.lv" or "std.nox", with delta-method SEs."""
         kind = std_kind(type)
         g = std_function(self.spec.pt, self.spec.ram, kind, covariates(self.spec.vars))
-        pt = self.spec.pt
-        exo = np.zeros(len(self.theta), bool)
-        exo[pt.loc[(pt["free"] > 0) & (pt["exo"] == 1), "free"].to_numpy() - 1] = True
         return standardized_table(g, self.theta, self.cov_theta,
                                   self.estimates[["lhs", "op", "rhs", "label"]], self.level,
-                                  key=(type, self.spec.key), exo=exo)
+                                  key=(type, self.spec.key),
+                                  exo=exogenous_params(self.spec.pt, len(self.theta)))
 
     @property
     def rsquare(self) -> pd.Series:
