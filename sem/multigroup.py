@@ -160,6 +160,17 @@ def check_group_column(data, group: str, where: str = "",
                         f"{int(data[group].isna().sum())} rows")
 
 
+def group_problem(pt: pd.DataFrame, vars_, n_groups: int):
+    """(each group's RAM, the ``MultiGroupProblem``) of a multiple-group table."""
+    names = param_names(pt)
+    k = len(names)
+    rams = [RAM.from_partable(pt[pt["group"] == g + 1], vars_, True)
+            for g in range(n_groups)]
+    problems = [SEMProblem(r, names, np.zeros(k, bool), meanstructure=True,
+                           has_defvars=bool(vars_.data_cols)) for r in rams]
+    return rams, MultiGroupProblem(problems, names)
+
+
 def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_partial=(), *,
                missing: str = "error", information=None, se: str = "standard",
                max_iter: int = 2000, weights=None, start=None, n_starts: int = 1,
@@ -204,10 +215,7 @@ def fit_groups(model, data: pd.DataFrame, group: str, group_equal=(), group_part
     names = param_names(pt)
     k = len(names)
     parts = [pt[pt["group"] == g + 1] for g in range(len(labels))]
-    rams = [RAM.from_partable(p, vars_, True) for p in parts]
-    problems = [SEMProblem(r, names, np.zeros(k, bool), meanstructure=True,
-                           has_defvars=bool(vars_.data_cols)) for r in rams]
-    prob = MultiGroupProblem(problems, names)
+    rams, prob = group_problem(pt, vars_, len(labels))
     joined = prob.join(datas)
     # starts: each group's lavaan-style start, averaged over the groups that share
     if start is not None:
@@ -508,6 +516,26 @@ class MultiGroupResults:
         from .compare import wald_test
 
         return wald_test(self, constraints)
+
+    def score_test(self) -> dict:
+        """lavaan's ``lavTestScore(fit)``: score tests of the equality constraints
+        (``group_equal``, shared labels), all released ("test": X2, df, pvalue) and
+        one by one ("uni": a row per constraint, named "lhs op rhs [group]"), from
+        the expected information (``sem.score_test``)."""
+        self._refuse_defvars("score tests")
+        if self.missing == "ml":
+            raise NotImplementedError("score tests under missing='ml' (lavaan's "
+                                      "expected information there is not reproduced)")
+        from .score_test import score_tests
+
+        def problem_of(table):
+            return group_problem(table, self.spec.vars, len(self.groups))[1]
+
+        def label(r):
+            return f"{r.lhs} {r.op} {r.rhs}".strip() + f" [{self.groups[int(r.group) - 1]}]"
+
+        return score_tests(self.pt, problem_of, self.theta,
+                           self.problem.summarize(self.data), self.nobs, label)
 
     def modindices(self, add: str | None = None, sort: bool = False,
                    minimum: float = 0.0) -> pd.DataFrame:

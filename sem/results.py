@@ -304,6 +304,29 @@ class SEMResults:
         _, S, _ = self._jit("matrices", lambda: ram.matrices)(jnp.asarray(self.theta))
         return rsquare_of(ram, C, S)
 
+    def score_test(self) -> dict:
+        """lavaan's ``lavTestScore(fit)``: score tests of the equality constraints that
+        shared labels make, all released ("test": X2, df, pvalue) and one by one
+        ("uni": a row per constraint), from the expected information
+        (``sem.score_test``)."""
+        spec = self.spec
+        if spec.problem.has_defvars or self.missing == "ml":
+            raise NotImplementedError("score tests with definition variables or under "
+                                      "missing='ml'")
+        from .ram import RAM
+        from .problem import SEMProblem
+        from .score_test import score_tests
+
+        means = spec.problem.meanstructure
+
+        def problem_of(table):
+            k = int(table["free"].max())
+            return SEMProblem(RAM.from_partable(table, spec.vars, means),
+                              [f"x{j}" for j in range(k)], np.zeros(k, bool),
+                              meanstructure=means, has_defvars=False)
+
+        return score_tests(spec.pt, problem_of, self.theta, self._summary, self.nobs)
+
     def wald_test(self, constraints: str) -> dict:
         """lavaan's ``lavTestWald(fit, constraints)``: e.g. ``"a == d; b == e"``
         (``sem.compare.wald_test``)."""

@@ -410,3 +410,23 @@ for (tp in c("std.nox", "std.lv")) {
           textual ~ visual + ageyr + sex; x9 ~ ageyr", data = hs, fixed.x = FALSE), type = tp),
             sprintf("lavaan_randomx_%s.csv", sub(".", "_", tp, fixed = TRUE)), row.names = FALSE)
 }
+# lavTestScore: score tests of the equality constraints (group.equal, shared labels),
+# all released and one by one; each constraint's rows named by lhs, op, rhs and group
+score <- function(fit, case) {
+  s <- lavTestScore(fit)
+  pt <- parTable(fit)
+  row <- function(pl) {
+    r <- pt[pt$plabel == pl, ]
+    sprintf("%s %s %s|%d", r$lhs, r$op, r$rhs, r$group)
+  }
+  rbind(data.frame(case = case, kind = "total", lhs = "", rhs = "", X2 = s$test$X2,
+                   df = s$test$df, pvalue = s$test$p.value),
+        data.frame(case = case, kind = "uni", lhs = sapply(s$uni$lhs, row),
+                   rhs = sapply(s$uni$rhs, row), X2 = s$uni$X2, df = s$uni$df,
+                   pvalue = s$uni$p.value))
+}
+write.csv(rbind(
+  score(cfa(HS, data = hs, group = "school", group.equal = "loadings"), "metric"),
+  score(cfa(HS, data = hs, group = "school", group.equal = c("loadings", "intercepts")),
+        "scalar"),
+  score(PDT(), "pd")), "lavaan_score_tests.csv", row.names = FALSE)
