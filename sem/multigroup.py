@@ -523,9 +523,6 @@ class MultiGroupResults:
         one by one ("uni": a row per constraint, named "lhs op rhs [group]"), from
         the expected information (``sem.score_test``)."""
         self._refuse_defvars("score tests")
-        if self.missing == "ml":
-            raise NotImplementedError("score tests under missing='ml' (lavaan's "
-                                      "expected information there is not reproduced)")
         from .score_test import score_tests
 
         def problem_of(table):

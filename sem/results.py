@@ -310,9 +310,9 @@ class SEMResults:
         ("uni": a row per constraint), from the expected information
         (``sem.score_test``)."""
         spec = self.spec
-        if spec.problem.has_defvars or self.missing == "ml":
-            raise NotImplementedError("score tests with definition variables or under "
-                                      "missing='ml'")
+        if spec.problem.has_defvars:
+            raise NotImplementedError("score tests with definition variables (each "
+                                      "case has its own implied moments)")
         from .ram import RAM
         from .problem import SEMProblem
         from .score_test import score_tests

@@ -12,7 +12,8 @@ I the expected information per case, both at x̂ in the relaxed parametrization:
 * the univariate test of constraint r releases it alone, the others kept:
   X²_r = N gᵀ [Z_r⁺]₁₁ g with Z_r = [[I, R₋ᵣᵀ], [R₋ᵣ, 0]], R₋ᵣ the other rows (df 1).
 
-⁺ is the Moore–Penrose inverse, as lavaan's (the relaxed model may not be identified:
+Under FIML, I is the expected information of the missingness patterns (as lavaan's:
+equal on HS by school with values missing). ⁺ is the Moore–Penrose inverse, as lavaan's (the relaxed model may not be identified:
 scalar invariance with free latent means in later groups, say). The fixed covariates'
 moments stay in x (their gradient is 0 at the optimum, and the joint information's
 inverse restricted to the model's parameters is the conditional one), so the tests

@@ -429,4 +429,6 @@ write.csv(rbind(
   score(cfa(HS, data = hs, group = "school", group.equal = "loadings"), "metric"),
   score(cfa(HS, data = hs, group = "school", group.equal = c("loadings", "intercepts")),
         "scalar"),
-  score(PDT(), "pd")), "lavaan_score_tests.csv", row.names = FALSE)
+  score(PDT(), "pd"),
+  score(cfa(HS, data = hsm, group = "school", group.equal = "loadings", missing = "ml"),
+        "fiml_metric")), "lavaan_score_tests.csv", row.names = FALSE)

@@ -17,13 +17,15 @@ def _name(cell: str, groups) -> str:
     return row if groups is None else f"{row} [{groups[int(g) - 1]}]"
 
 
-@pytest.mark.parametrize("case", ["metric", "scalar", "pd"])
-def test_score_tests_match_lavaan(case, hs, pol_dem):
+@pytest.mark.parametrize("case", ["metric", "scalar", "pd", "fiml_metric"])
+def test_score_tests_match_lavaan(case, hs, hs_missing, pol_dem):
     if case == "pd":
         fit, groups = Model(PD_MODEL).fit(pol_dem), None
     else:
         equal = ["loadings"] + (["intercepts"] if case == "scalar" else [])
-        fit = Model(HS_MODEL).fit(hs, group="school", group_equal=equal)
+        fiml = case.startswith("fiml")
+        fit = Model(HS_MODEL).fit(hs_missing if fiml else hs, group="school",
+                                  group_equal=equal, missing="ml" if fiml else "error")
         groups = fit.groups
     out = fit.score_test()
     ref = REF[REF["case"] == case]
@@ -38,13 +40,11 @@ def test_score_tests_match_lavaan(case, hs, pol_dem):
     np.testing.assert_allclose(out["uni"]["pvalue"], uni["pvalue"], rtol=1e-4, atol=1e-6)
 
 
-def test_score_test_needs_constraints_and_complete_data(hs, hs_missing):
+def test_score_test_needs_constraints(hs):
     with pytest.raises(ValueError, match="no equality constraints"):
         Model(HS_MODEL).fit(hs).score_test()
-    fit = Model(HS_MODEL).fit(hs_missing, missing="ml", group="school",
-                              group_equal="loadings")
-    with pytest.raises(NotImplementedError, match="missing='ml'"):
-        fit.score_test()
+    with pytest.raises(ValueError, match="no equality constraints"):
+        Model(HS_MODEL).fit(hs, group="school").score_test()      # configural
 
 
 def test_relaxed_table_splits_every_shared_parameter():
