@@ -517,6 +517,11 @@ class MultiGroupResults:
 
         return wald_test(self, constraints)
 
+    def bollen_stine(self, n_boot: int = 1000, *, seed=0, chunk=None):
+        """Not for several groups yet (lavaan transforms and resamples each group)."""
+        raise NotImplementedError("the Bollen-Stine bootstrap of a multiple-group fit "
+                                  "(one group only so far)")
+
     def score_test(self) -> dict:
         """lavaan's ``lavTestScore(fit)``: score tests of the equality constraints
         (``group_equal``, shared labels), all released ("test": X2, df, pvalue) and

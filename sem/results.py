@@ -14,7 +14,8 @@ from .diagnostics import (check_residual_type, check_score_method,
                           check_standardized_residual_fit, factor_scores,
                           moment_jacobian, residual_moments, rsquare_of,
                           standardized_table)
-from .errors import BoundaryWarning, ConvergenceWarning, DataError, SpecificationError
+from .errors import (BoundaryWarning, ConvergenceWarning, DataError, SpecificationError,
+                     check_count)
 from .estimation import apply_in_chunks, cached_jit, compiled
 from .inference import intervals, invert_information, invert_information_many, wald_table
 from .jaxconfig import jnp
@@ -303,6 +304,17 @@ class SEMResults:
         C, _ = self._implied_all()
         _, S, _ = self._jit("matrices", lambda: ram.matrices)(jnp.asarray(self.theta))
         return rsquare_of(ram, C, S)
+
+    def bollen_stine(self, n_boot: int = 1000, *, seed=0, chunk: int | None = None):
+        """The Bollen–Stine bootstrap p-value of the χ² test (lavaan's
+        ``test = "bollen.stine"``): the data transformed to the model's moments,
+        resampled ``n_boot`` times and refitted in one compiled call
+        (``sem.bollen_stine``). Returns a dict: chisq, pvalue, n_boot, n_converged and
+        boot (the converged draws' statistics)."""
+        from .bollen_stine import bollen_stine
+
+        check_count(n_boot, "n_boot")
+        return bollen_stine(self, n_boot, seed, chunk)
 
     def score_test(self) -> dict:
         """lavaan's ``lavTestScore(fit)``: score tests of the equality constraints that
