@@ -14,10 +14,10 @@ refitted to each draw and its χ² T*_b computed; the p-value is the share of dr
 T*_b exceeds the sample's T (lavaan's ``sum(T.boot > chisq) / length(T.boot)``, over
 the draws that converged).
 
-The draws are case weights over Z (``sem.estimation.maximize_weighted``: all refits
-in one compiled call, each warm-started at θ̂, which is Z's own estimate). Each T*_b =
-2(ℓ₁ − ℓ₀) from the draw's weighted moments (the unrestricted ℓ₁ in closed form) and
-its fitted ℓ₀; with fixed covariates both are the joint likelihoods, whose difference
+The draws are case weights over Z, summarised once
+(``sem.estimation.summarize_weighted``) and refitted in one compiled call
+(``maximize_many``), each warm-started at θ̂, which is Z's own estimate. Each T*_b = 2(ℓ₁ − ℓ₀) from the draw's
+weighted moments (the unrestricted ℓ₁ in closed form) and its fitted ℓ₀; with fixed covariates both are the joint likelihoods, whose difference
 is the conditional statistic. Complete data of one group without case weights, as
 lavaan's (which refuses missing data too)."""
 from __future__ import annotations
@@ -27,7 +27,8 @@ import math
 import numpy as np
 
 from .errors import DataError
-from .estimation import bootstrap_weights, maximize_weighted, seed_to_int
+from .estimation import (bootstrap_weights, maximize_many, seed_to_int,
+                         summarize_weighted)
 
 
 def _sym_power(A: np.ndarray, power: float) -> np.ndarray:
@@ -46,14 +47,12 @@ def transformed_data(Y: np.ndarray, Sigma: np.ndarray, mu=None) -> np.ndarray:
     return Z if mu is None else Z + np.asarray(mu, dtype=float)
 
 
-def _saturated_logliks(Z: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """ℓ₁ of the unrestricted normal model under each weight vector (rows of W): the
-    weighted biased covariance's −½ n (p log 2π + log|S_b| + p)."""
-    n = W.sum(axis=1)
-    m = W @ Z / n[:, None]
-    cross = np.einsum("bi,ij,ik->bjk", W, Z, Z) / n[:, None, None]
-    S = cross - m[:, :, None] * m[:, None, :]
-    p = Z.shape[1]
+def _saturated_logliks(work: dict) -> np.ndarray:
+    """ℓ₁ of the unrestricted normal model of each draw's weighted summary (complete
+    data, one pattern: ``sem.estimation.summarize_weighted``): −½ n (p log 2π +
+    log|S_b| + p), S_b the draw's biased covariance."""
+    n, S = np.asarray(work["nP"])[:, 0], np.asarray(work["SP"])[:, 0]
+    p = S.shape[-1]
     return -0.5 * n * (p * math.log(2 * math.pi) + np.linalg.slogdet(S)[1] + p)
 
 
@@ -81,10 +80,13 @@ def bollen_stine(res, n_boot: int = 1000, seed=0, chunk: int | None = None) -> d
     H0 = None
     if res.identified and not spec.problem.positive.any():
         H0 = np.asarray(res.cov_theta) * res.nobs
-    opts = maximize_weighted(spec.problem, dict(d, Y=Z), W, res.theta, chunk=chunk, H0=H0)
+    # the draws' weighted summaries, once: the refits and their ℓ₁ both read them
+    work = summarize_weighted(spec.problem, dict(d, Y=Z), W, chunk)
+    starts = np.broadcast_to(res.theta, (n_boot, 1, len(res.theta)))
+    opts = maximize_many(spec.problem, work, starts, chunk=chunk, H0=H0)
     ll0 = np.array([o.llf for o in opts])
     ok = np.array([o.converged for o in opts])
-    Tb = 2.0 * (_saturated_logliks(Z, W) - ll0)
+    Tb = 2.0 * (_saturated_logliks(work) - ll0)
     Tb = Tb[ok]
     return {"chisq": T, "pvalue": float(np.mean(Tb > T)) if len(Tb) else np.nan,
             "n_boot": int(n_boot), "n_converged": int(ok.sum()), "boot": Tb}

@@ -55,6 +55,7 @@ from .jaxconfig import jax, jnp
 from .partable import _key, build_partable
 from .problem import SEMProblem
 from .ram import RAM
+from .standardized import covariates
 
 COLUMNS = ["lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all", "sepc.nox"]
 
@@ -66,7 +67,7 @@ def _default_candidates(pt: pd.DataFrame, vars_) -> list[tuple[str, str, str]]:
     variables; with regressions in the model, every regression among the variables
     that take part in one (no self-loops, no indicator on its own kind of factor)."""
     # the covariates are lavaan's ov.x with fixed_x=False too (their moments free)
-    ox = set(vars_.ov_x) | set(vars_.ov_x_free)
+    ox = set(covariates(vars_))
     ov_nox = [v for v in vars_.ov if v not in ox]
 
     def pairs(names):
@@ -258,7 +259,7 @@ def _standardize(tab: pd.DataFrame, C, S, names, vars_) -> None:
     sd = np.sqrt(np.maximum(np.diag(C), 0.0))
     psi = np.diag(S)
     lv = set(vars_.lv)
-    ox = set(vars_.ov_x) | set(vars_.ov_x_free)     # free ones too, as lavaan
+    ox = set(covariates(vars_))                     # free ones too, as lavaan
     out = {"sepc.lv": [], "sepc.all": [], "sepc.nox": []}
     for r in tab.itertuples():
         if r.op == "~1":

@@ -121,14 +121,7 @@ def _h1_scores_complete(data: dict):
     r, c = vech_indices(p)
     half = np.where(r == c, 0.5, 1.0)
     s = np.hstack([z, (z[:, r] * z[:, c] - K[r, c]) * half])
-    B = (s * w[:, None]).T @ s
-    D = np.zeros((p * p, len(r)))
-    D[r * p + c, np.arange(len(r))] = 1.0
-    D[c * p + r, np.arange(len(r))] = 1.0
-    A = np.zeros((p + len(r),) * 2)
-    A[:p, :p] = n * K
-    A[p:, p:] = 0.5 * n * D.T @ np.kron(K, K) @ D
-    return A, B
+    return _complete_information(K, n), (s * w[:, None]).T @ s
 
 
 def free_rows(pt) -> int:
@@ -149,7 +142,7 @@ def trace_factors(datas, c: float, df: int, npar: int, x=(),
     moments (``x``, their positions: their means and covariances among them) and,
     without a mean structure, of the means, before A is inverted; the model's trace
     is then the unrestricted one less c·df (c = (tr₁ − tr₀)/df)."""
-    tr1, ndat = 0.0, 0
+    tr1, ndat, xs = 0.0, 0, set(x)
     for d in datas:
         p = d["Y"].shape[1]
         if np.all(d["obs"]):
@@ -157,7 +150,6 @@ def trace_factors(datas, c: float, df: int, npar: int, x=(),
         else:
             _, _, A, B, _ = _h1_parts(d)
         r, cc = vech_indices(p)
-        xs = set(x)
         keep = ([j for j in range(p) if j not in xs] if meanstructure else []) + [
             p + a for a in range(len(r)) if not (r[a] in xs and cc[a] in xs)]
         tr1 += float(np.trace(np.linalg.solve(A[np.ix_(keep, keep)],
@@ -178,6 +170,20 @@ def _moment_order(p: int) -> np.ndarray:
     return np.r_[len(tr) + np.arange(p), [pos[i, j] for i, j in zip(r, c)]]
 
 
+def _complete_information(K: np.ndarray, n: float) -> np.ndarray:
+    """n·diag(K, ½ Dᵀ(K ⊗ K) D): the complete-data normal information of σ = (μ, vech Σ)
+    with K = Σ⁻¹ (D the duplication matrix, vech column-major as ``vech_indices``)."""
+    p = K.shape[0]
+    r, c = vech_indices(p)
+    D = np.zeros((p * p, len(r)))
+    D[r * p + c, np.arange(len(r))] = 1.0
+    D[c * p + r, np.arange(len(r))] = 1.0
+    A = np.zeros((p + len(r),) * 2)
+    A[:p, :p] = n * K
+    A[p:, p:] = 0.5 * n * D.T @ np.kron(K, K) @ D
+    return A
+
+
 def _h1_parts(data: dict):
     """The unrestricted FIML fit in σ = (μ, vech Σ): (Σ̃, μ̃, W, B, W_c) with W the
     observed information (minus the Hessian of the log-likelihood, all cases), B the
@@ -192,17 +198,7 @@ def _h1_parts(data: dict):
     w = np.asarray(data["w"], dtype=float)
     W = -Ji.T @ H @ Ji
     B = (s * w[:, None]).T @ s
-    p = len(mu)
-    r, c = vech_indices(p)
-    D = np.zeros((p * p, len(r)))
-    D[r * p + c, np.arange(len(r))] = 1.0
-    D[c * p + r, np.arange(len(r))] = 1.0
-    K = np.linalg.inv(S)
-    n = w.sum()
-    Wc = np.zeros((p + len(r),) * 2)
-    Wc[:p, :p] = n * K
-    Wc[p:, p:] = 0.5 * n * D.T @ np.kron(K, K) @ D
-    return S, mu, W, B, Wc
+    return S, mu, W, B, _complete_information(np.linalg.inv(S), w.sum())
 
 
 def _ml_discrepancy(S, m, Sigma, mu) -> float:

@@ -67,7 +67,7 @@ def std_function(pt: pd.DataFrame, ram, kind: str = "all", x=()):
             jnp.where(op == "~", est * sd_r / sd_l,
                       jnp.where(op == "~1", est / sd_l,
                                 jnp.where(lhs == rhs, est / (sd_l * sd_l),
-                                          est / _residual_scale(psi, lhs, rhs, sd, kind, is_lv)))))
+                                          est / _residual_scale(psi, lhs, rhs, kind, is_lv)))))
         if defined is None:
             return out
         # defined parameters from the standardized values of the labelled rows
@@ -89,7 +89,7 @@ def std_function(pt: pd.DataFrame, ram, kind: str = "all", x=()):
     return g
 
 
-def _residual_scale(psi, lhs, rhs, sd, kind, is_lv):
+def _residual_scale(psi, lhs, rhs, kind, is_lv):
     """The scale of a (residual) covariance: √(ψ_a ψ_b); under std.lv the latent
     variables' residual standard deviations and 1 for observed ones (lavaan's: a
     disturbance covariance textual ~~ x9 is 0.157 there, 0.139 by the total SD)."""
